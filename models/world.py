@@ -1,0 +1,97 @@
+"""Reads a SYNTHETIC world written by `npm run world` (memory-mapped .npy files + manifest.json).
+
+The TypeScript generator (scripts/world/) is the only writer; this is the Python reader the
+training code uses. File layout and meaning: README.md, "The synthetic world".
+"""
+import hashlib
+import json
+import os
+
+import numpy as np
+
+SPLITS = ("train", "valid", "test")
+
+
+class World:
+    def __init__(self, path, verify=False):
+        self.path = path
+        with open(os.path.join(path, "manifest.json")) as f:
+            self.manifest = json.load(f)
+        if self.manifest.get("kind") != "edge-rerank synthetic world":
+            raise ValueError(f"{path}/manifest.json is not a world manifest")
+        self.arrays = {}
+        for key, entry in self.manifest["files"].items():
+            if "dtype" not in entry:
+                continue  # JSONL metadata, read on demand
+            file = os.path.join(path, entry["file"])
+            if verify and _sha256(file) != entry["sha256"]:
+                raise ValueError(f"{entry['file']}: sha256 does not match the manifest")
+            a = np.load(file, mmap_mode="r")
+            if str(a.dtype) != entry["dtype"] or list(a.shape) != entry["shape"]:
+                raise ValueError(f"{entry['file']}: {a.dtype} {list(a.shape)} but the manifest says {entry['dtype']} {entry['shape']}")
+            self.arrays[key] = a
+        self.choice = self.manifest["config"]["choice"]
+        self.session = self.arrays["session"]  # [S, 4]: user, query, split, length
+        self.offset = self.arrays["session_offset"]  # [S + 1]
+
+    def __getitem__(self, key):
+        return self.arrays[key]
+
+    @property
+    def counts(self):
+        return self.manifest["counts"]
+
+    def sessions(self, split):
+        """Session indices of a split, in time order."""
+        return np.nonzero(self.session[:, 2] == SPLITS.index(split))[0]
+
+    def rows(self, s):
+        return slice(int(self.offset[s]), int(self.offset[s + 1]))
+
+    def metadata(self, key):
+        """Rows of items.jsonl / queries.jsonl / users.jsonl as dicts."""
+        with open(os.path.join(self.path, self.manifest["files"][key]["file"])) as f:
+            return [json.loads(line) for line in f if line.strip()]
+
+    def list_batch(self, sessions):
+        """Padded arrays for a batch of sessions (B sessions, L = longest list in the batch).
+
+        Returns a dict of numpy arrays:
+          item [B, L] int64 (-1 pad), mask [B, L] bool, position [B, L] int64,
+          retrieval [B, L] float32, click / purchase [B, L] float32,
+          p_click / p_purchase [B, L] float32 (truth), query [B] int64, user [B] int64,
+          history [B, H] int64 (-1 pad, newest first).
+        """
+        sessions = np.asarray(sessions)
+        lengths = self.session[sessions, 3]
+        B, L = len(sessions), int(lengths.max())
+        out = {
+            "item": np.full((B, L), -1, np.int64),
+            "mask": np.zeros((B, L), bool),
+            "position": np.tile(np.arange(L, dtype=np.int64), (B, 1)),
+            "retrieval": np.zeros((B, L), np.float32),
+            "click": np.zeros((B, L), np.float32),
+            "purchase": np.zeros((B, L), np.float32),
+            "p_click": np.zeros((B, L), np.float32),
+            "p_purchase": np.zeros((B, L), np.float32),
+        }
+        sources = {"item": "cand_item", "retrieval": "cand_retrieval", "click": "cand_click", "purchase": "cand_purchase",
+                   "p_click": "cand_p_click", "p_purchase": "cand_p_purchase"}
+        for b, s in enumerate(sessions):
+            r = self.rows(s)
+            n = r.stop - r.start
+            out["mask"][b, :n] = True
+            for name, key in sources.items():
+                out[name][b, :n] = self.arrays[key][r]
+        out["query"] = self.session[sessions, 1].astype(np.int64)
+        out["user"] = self.session[sessions, 0].astype(np.int64)
+        out["history"] = self.arrays["user_history"][out["user"]].astype(np.int64)
+        return out
+
+
+def _sha256(file):
+    h = hashlib.sha256()
+    with open(file, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()

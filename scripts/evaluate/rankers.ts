@@ -1,0 +1,62 @@
+import { ITEM_ATTR, ITEM_ATTR_COLS, expectedGain, sigmoid } from '../world/choice.ts'
+import { Rng } from '../world/rng.ts'
+import type { World } from '../world/world.ts'
+
+/** A ranker gives every candidate row of the world a score; higher ranks first. */
+export type Ranker = (world: World) => Float32Array
+
+const perRow = (world: World, f: (r: number) => number): Float32Array => {
+  const out = new Float32Array(world.candidates.count)
+  for (let r = 0; r < out.length; r++) out[r] = f(r)
+  return out
+}
+
+/**
+ * The reference rankers. The oracles read the world's hidden truth, so they are ceilings
+ * and diagnostics, never models:
+ *  - oracle:        true expected gain without position bias (pClick + 2·pPurchase);
+ *                   a pointwise ranking, it ignores the list effect.
+ *  - text_oracle:   true utility from what text reveals (shared + text-only parts).
+ *  - image_oracle:  true utility from what the image reveals (shared + image-only parts).
+ *  - list_oracle:   greedy list-aware ranking that also knows the near-duplicate effect; it
+ *                   maximizes expected purchases of the displayed list one position at a time.
+ */
+export const BASELINES: Record<string, Ranker> = {
+  random: (w) => {
+    const rng = new Rng(w.seed, 'ranker/random')
+    return perRow(w, () => rng.uniform())
+  },
+  retrieval: (w) => Float32Array.from(w.candidates.retrieval),
+  text_oracle: (w) => perRow(w, (r) => w.candidates.utility[r * 3] + w.candidates.utility[r * 3 + 1]),
+  image_oracle: (w) => perRow(w, (r) => w.candidates.utility[r * 3] + w.candidates.utility[r * 3 + 2]),
+  oracle: (w) => perRow(w, (r) => expectedGain(w.candidates.pClick[r], w.candidates.pPurchase[r])),
+  list_oracle: listOracle,
+}
+
+function listOracle(w: World): Float32Array {
+  const { clickBias, purchaseBias, dupPenalty } = w.config.choice
+  const out = new Float32Array(w.candidates.count)
+  const u = w.candidates.utility
+  for (let s = 0; s < w.sessions.count; s++) {
+    const start = w.sessions.offset[s]
+    const end = w.sessions.offset[s + 1]
+    const placed = new Map<number, number>()
+    const left = new Set<number>()
+    for (let r = start; r < end; r++) left.add(r)
+    for (let k = 0; k < end - start; k++) {
+      let best = -1
+      let bestValue = -Infinity
+      for (const r of left) {
+        const v = u[r * 3] + u[r * 3 + 1] + u[r * 3 + 2]
+        const f = w.items.attr[w.candidates.item[r] * ITEM_ATTR_COLS + ITEM_ATTR.family]
+        const value = sigmoid(v + clickBias - dupPenalty * (placed.get(f) ?? 0)) * sigmoid(v + purchaseBias)
+        if (value > bestValue) (bestValue = value), (best = r)
+      }
+      left.delete(best)
+      const f = w.items.attr[w.candidates.item[best] * ITEM_ATTR_COLS + ITEM_ATTR.family]
+      placed.set(f, (placed.get(f) ?? 0) + 1)
+      out[best] = end - start - k
+    }
+  }
+  return out
+}

@@ -1,0 +1,88 @@
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { evaluate, splitRows } from '../../scripts/evaluate/evaluate.ts'
+import { BASELINES } from '../../scripts/evaluate/rankers.ts'
+import { ITEM_ATTR, ITEM_ATTR_COLS, expectedPurchases } from '../../scripts/world/choice.ts'
+import { writeNpy } from '../../scripts/world/npy.ts'
+import { saveWorld } from '../../scripts/world/store.ts'
+import { npmRun, smokeWorld, tempDir } from '../world/fixture.ts'
+
+const world = smokeWorld(1)
+const scores = Object.fromEntries(Object.entries(BASELINES).map(([name, ranker]) => [name, ranker(world)]))
+const ev = evaluate(world, 'test', scores)
+const r = ev.rankers
+
+describe('evaluation of the reference rankers', () => {
+  it('anchors oracle_gain_share at retrieval (0) and the oracle (1)', () => {
+    expect(r.oracle['ndcg@10_true']).toBeCloseTo(1, 10)
+    expect(r.retrieval.oracle_gain_share).toBe(0)
+    expect(r.oracle.oracle_gain_share).toBe(1)
+    expect(r.random.oracle_gain_share).toBeLessThan(0)
+    expect(r.retrieval['ndcg@10_true']).toBeLessThan(0.6)
+  })
+
+  it('complementarity: text-only and image-only truth each recover clearly less than the full oracle', () => {
+    for (const name of ['text_oracle', 'image_oracle']) {
+      expect(r[name].oracle_gain_share, name).toBeGreaterThan(0.3)
+      expect(r[name].oracle_gain_share, name).toBeLessThan(0.7)
+    }
+  })
+
+  it('the list-aware oracle gets more expected purchases than the pointwise oracle', () => {
+    expect(r.list_oracle.exp_purchases).toBeGreaterThan(r.oracle.exp_purchases)
+    expect(r.oracle.exp_purchases).toBeGreaterThan(r.retrieval.exp_purchases)
+  })
+
+  it('the list-context effect is real: a de-duplicated list beats a redundant one for the same user and query', () => {
+    // For each test session: the 10 best items by true utility (redundant: variants of one family
+    // sit side by side) against the 10 best with at most one item per family.
+    const { sessions } = splitRows(world, 'test')
+    const c = world.candidates
+    const familyOf = (row: number) => world.items.attr[c.item[row] * ITEM_ATTR_COLS + ITEM_ATTR.family]
+    const utilityOf = (row: number) => c.utility[row * 3] + c.utility[row * 3 + 1] + c.utility[row * 3 + 2]
+    let compared = 0
+    let dedupWins = 0
+    let redundantTotal = 0
+    let dedupTotal = 0
+    for (const s of sessions) {
+      const rows = Array.from({ length: world.sessions.offset[s + 1] - world.sessions.offset[s] }, (_, i) => world.sessions.offset[s] + i)
+      rows.sort((a, b) => utilityOf(b) - utilityOf(a))
+      const redundant = rows.slice(0, 10)
+      if (new Set(redundant.map(familyOf)).size === redundant.length) continue
+      const seen = new Set<number>()
+      const dedup = rows.filter((row) => !seen.has(familyOf(row)) && seen.add(familyOf(row))).slice(0, 10)
+      const value = (list: number[]) => expectedPurchases(list.map(utilityOf), list.map(familyOf), world.config.choice)
+      compared++
+      redundantTotal += value(redundant)
+      dedupTotal += value(dedup)
+      if (value(dedup) > value(redundant)) dedupWins++
+    }
+    expect(compared).toBeGreaterThan(50)
+    expect(dedupTotal).toBeGreaterThan(redundantTotal)
+    expect(dedupWins / compared).toBeGreaterThan(0.7)
+  })
+
+  it('`npm run evaluate` prints the table, writes eval.json, and scores an external .npy', () => {
+    const dir = tempDir('eval')
+    saveWorld(world, dir)
+    // A model's scores for the test rows only: here, retrieval's own scores.
+    const { sessions, rows } = splitRows(world, 'test')
+    const mine = new Float32Array(rows)
+    let j = 0
+    for (const s of sessions) for (let k = world.sessions.offset[s]; k < world.sessions.offset[s + 1]; k++) mine[j++] = world.candidates.retrieval[k]
+    writeNpy(join(dir, 'mine.npy'), mine, [rows])
+    const out = npmRun('evaluate', ['--world', dir, '--scores', `mine=${join(dir, 'mine.npy')}`])
+    expect(out).toMatch(/SYNTHETIC/)
+    expect(out).toMatch(/^oracle\s+1\.0000/m)
+    const report = JSON.parse(readFileSync(join(dir, 'eval.json'), 'utf8'))
+    expect(report.synthetic).toBe(true)
+    expect(Object.keys(report.rankers)).toEqual([...Object.keys(BASELINES), 'mine'])
+    expect(report.rankers.mine['ndcg@10_true']).toBeCloseTo(r.retrieval['ndcg@10_true'], 6)
+    expect(report.rankers.oracle.oracle_gain_share).toBe(1)
+  })
+
+  it('rejects scores of the wrong length, naming the ranker', () => {
+    expect(() => evaluate(world, 'test', { ...scores, bad: new Float32Array(7) })).toThrow(/scores "bad": 7 values/)
+  })
+})
