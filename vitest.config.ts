@@ -1,10 +1,19 @@
+import { cloudflareTest } from '@cloudflare/vitest-pool-workers'
 import { defineConfig } from 'vitest/config'
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    environment: 'node',
     testTimeout: 60_000,
     hookTimeout: 120_000,
+    projects: [
+      // Scripts, world, evaluation: plain Node.
+      { extends: true, test: { name: 'node', include: ['test/**/*.test.ts'], exclude: ['test/edge/**'], environment: 'node' } },
+      // The edge worker: inside workerd, with the bindings wrangler.toml declares.
+      {
+        extends: true,
+        plugins: [cloudflareTest({ wrangler: { configPath: './wrangler.toml' } })],
+        test: { name: 'workerd', include: ['test/edge/**/*.test.ts'] },
+      },
+    ],
   },
 })

@@ -1,0 +1,27 @@
+import type { Context, ErrorHandler, NotFoundHandler } from 'hono'
+import { HTTPException } from 'hono/http-exception'
+import type { ContentfulStatusCode } from 'hono/utils/http-status'
+
+/** RFC 9457 problem details: what every 4xx/5xx of the edge and the origin looks like. */
+export interface Problem {
+  type: string
+  title: string
+  status: number
+  detail?: string
+  /** JSON path of the offending request field, where one is at fault. */
+  field?: string
+}
+
+export function problemResponse(c: Context, problem: Omit<Problem, 'type'> & { type?: string }): Response {
+  const body: Problem = { type: problem.type ?? 'about:blank', ...problem }
+  return c.body(JSON.stringify(body), problem.status as ContentfulStatusCode, { 'Content-Type': 'application/problem+json' })
+}
+
+export const notFound: NotFoundHandler = (c) =>
+  problemResponse(c, { status: 404, title: 'Not Found', detail: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` })
+
+export const onError: ErrorHandler = (err, c) => {
+  if (err instanceof HTTPException) return problemResponse(c, { status: err.status, title: err.message || 'Error' })
+  console.error(JSON.stringify({ level: 'error', msg: 'unhandled', error: String(err) }))
+  return problemResponse(c, { status: 500, title: 'Internal Server Error' })
+}
