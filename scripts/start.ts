@@ -4,21 +4,9 @@
  * command over when it lands (issue 4).
  */
 import { spawnSync } from 'node:child_process'
-import { existsSync, readFileSync } from 'node:fs'
-import { GENERATOR_VERSION } from './world/config.ts'
+import { ensureWorld } from './world/ensure.ts'
 
 const DIR = 'data/worlds/default'
-const SEED = '1'
-
-function run(script: string, args: string[]): void {
-  const r = spawnSync('npm', ['run', '--silent', script, '--', ...args], { stdio: 'inherit' })
-  if (r.status !== 0) process.exit(r.status ?? 1)
-}
-
-const manifestPath = `${DIR}/manifest.json`
-const current =
-  existsSync(manifestPath) &&
-  ((m) => m.preset === 'default' && String(m.seed) === SEED && m.generator_version === GENERATOR_VERSION)(JSON.parse(readFileSync(manifestPath, 'utf8')))
-if (current) console.log(`start: reusing the world in ${DIR} (delete it to regenerate)`)
-else run('world', ['--preset', 'default', '--seed', SEED, '--out', DIR])
-run('evaluate', ['--world', DIR])
+ensureWorld('default', 1, DIR)
+const r = spawnSync('npm', ['run', '--silent', 'evaluate', '--', '--world', DIR], { stdio: 'inherit' })
+process.exit(r.status ?? 1)

@@ -1,0 +1,25 @@
+import { existsSync, readFileSync } from 'node:fs'
+import { describe, expect, it } from 'vitest'
+import { parityMaxDiff, type ModelSpec } from '../../scripts/train/parity.ts'
+
+// The committed artifacts (models/manifest.json): onnxruntime-node must reproduce PyTorch's
+// outputs on the saved cases, at batch sizes other than the export's.
+describe('committed ONNX models match PyTorch', () => {
+  const manifest = JSON.parse(readFileSync('models/manifest.json', 'utf8')) as { models: Record<string, ModelSpec> }
+
+  it('lists the models with their input and output names, shapes and dtypes', () => {
+    expect(Object.keys(manifest.models)).toEqual(expect.arrayContaining(['query_tower', 'item_tower']))
+    for (const spec of Object.values(manifest.models)) {
+      expect(existsSync(`models/${spec.file}`), spec.file).toBe(true)
+      for (const io of [...spec.inputs, ...spec.outputs]) {
+        expect(io.dtype).toBe('float32')
+        expect(io.shape[0]).toBe('batch')
+      }
+    }
+  })
+
+  for (const [name, spec] of Object.entries(manifest.models))
+    it(`${name}: max |onnxruntime-node − torch| ≤ 1e-4`, async () => {
+      expect(await parityMaxDiff('models', spec)).toBeLessThanOrEqual(1e-4)
+    })
+})
