@@ -11,7 +11,6 @@ class TwoTowerConfig:
     lr: float = 2e-3
     align_epochs: int = 4  # stage 1: query ↔ text and query ↔ image
     fusion_epochs: int = 4  # stage 2: query ↔ fused item
-    eval_queries: int = 0  # 0 = every test query
 
 
 @dataclass

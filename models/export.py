@@ -1,6 +1,7 @@
 """ONNX export and the saved parity cases (inputs + PyTorch outputs) that the
 onnxruntime-node parity test replays."""
 import os
+import warnings
 
 import numpy as np
 import torch
@@ -8,58 +9,46 @@ import torch
 OPSET = 17
 
 
-def _export(module, inputs, names, outputs, dynamic, path):
+def _export(module, inputs, input_names, path):
     # Exported with grad enabled: under no_grad + eval, nn.MultiheadAttention takes a fused
     # fast path that torch.onnx cannot export (DESIGN.md, measured on torch 1.13).
     module.eval()
-    with torch.enable_grad():
-        torch.onnx.export(module, inputs, path, input_names=names, output_names=outputs, dynamic_axes=dynamic, opset_version=OPSET)
+    dynamic = {name: {0: "batch"} for name in [*input_names, "embedding"]}
+    with torch.enable_grad(), warnings.catch_warnings():
+        # torch 1.13 warns about shape inference of constants in the attention graph; the
+        # parity check below is what proves the exported graph right.
+        warnings.filterwarnings("ignore", message="The shape inference of prim::Constant")
+        torch.onnx.export(module, inputs, path, input_names=input_names, output_names=["embedding"], dynamic_axes=dynamic, opset_version=OPSET)
 
 
-class _ItemTower(torch.nn.Module):
-    def __init__(self, tower):
-        super().__init__()
-        self.tower = tower
+def export_two_tower(model, features, out):
+    """query_tower.onnx: query [B, 128] → embedding [B, dim]; item_tower.onnx: text, image [B, 128] → embedding [B, dim].
 
-    def forward(self, text, image):
-        return self.tower(text, image)
-
-
-def export_two_tower(model, world, out):
-    """query_tower.onnx: query [B, 128] → embedding [B, dim]; item_tower.onnx: text, image [B, 128] → embedding [B, dim]."""
-    onnx_dir = os.path.join(out, "onnx")
-    parity_dir = os.path.join(out, "parity")
-    os.makedirs(onnx_dir, exist_ok=True)
-    os.makedirs(parity_dir, exist_ok=True)
-    qe = torch.from_numpy(np.array(world["query_emb"]))
-    te = torch.from_numpy(np.array(world["item_text_emb"]))
-    ie = torch.from_numpy(np.array(world["item_image_emb"]))
-    files = {}
-
-    q_path = os.path.join(onnx_dir, "query_tower.onnx")
-    _export(model.query, (qe[:4],), ["query"], ["embedding"], {"query": {0: "batch"}, "embedding": {0: "batch"}}, q_path)
-    i_path = os.path.join(onnx_dir, "item_tower.onnx")
-    wrapped = _ItemTower(model.item)
-    _export(wrapped, (te[:4], ie[:4]), ["text", "image"], ["embedding"], {"text": {0: "batch"}, "image": {0: "batch"}, "embedding": {0: "batch"}}, i_path)
-
-    # Parity cases at a batch size other than the export's (4).
-    with torch.no_grad():
-        model.eval()
-        cases = {
-            "query_tower": ({"query": qe[10:17]}, model.query(qe[10:17])),
-            "item_tower": ({"text": te[20:33], "image": ie[20:33]}, wrapped(te[20:33], ie[20:33])),
-        }
-    for name, (inputs, output) in cases.items():
-        files[name] = {"file": f"onnx/{name}.onnx", "opset": OPSET, "parity": f"parity/{name}"}
-        case = os.path.join(parity_dir, name)
+    Returns each model's manifest entry: file, opset, parity case, input/output names, shapes, dtypes.
+    """
+    qe, te, ie = features
+    dim = model.query.net[-1].out_features
+    # name → (module, export inputs, parity inputs at another batch size than the export's 4)
+    towers = {
+        "query_tower": (model.query, {"query": qe[:4]}, {"query": qe[10:17]}),
+        "item_tower": (model.item, {"text": te[:4], "image": ie[:4]}, {"text": te[20:33], "image": ie[20:33]}),
+    }
+    specs = {}
+    for name, (module, example, case_inputs) in towers.items():
+        os.makedirs(os.path.join(out, "onnx"), exist_ok=True)
+        _export(module, tuple(example.values()), list(example), os.path.join(out, "onnx", f"{name}.onnx"))
+        case = os.path.join(out, "parity", name)
         os.makedirs(case, exist_ok=True)
-        for k, v in inputs.items():
+        with torch.no_grad():
+            output = module(*case_inputs.values())
+        for k, v in case_inputs.items():
             np.save(os.path.join(case, f"input.{k}.npy"), v.numpy().astype(np.float32))
         np.save(os.path.join(case, "output.embedding.npy"), output.numpy().astype(np.float32))
-    dim = model.query.net[-1].out_features
-    files["query_tower"]["inputs"] = [{"name": "query", "dtype": "float32", "shape": ["batch", qe.shape[1]]}]
-    files["item_tower"]["inputs"] = [{"name": "text", "dtype": "float32", "shape": ["batch", te.shape[1]]},
-                                     {"name": "image", "dtype": "float32", "shape": ["batch", ie.shape[1]]}]
-    for name in files:
-        files[name]["outputs"] = [{"name": "embedding", "dtype": "float32", "shape": ["batch", dim]}]
-    return files
+        specs[name] = {
+            "file": f"onnx/{name}.onnx",
+            "opset": OPSET,
+            "parity": f"parity/{name}",
+            "inputs": [{"name": k, "dtype": "float32", "shape": ["batch", v.shape[1]]} for k, v in example.items()],
+            "outputs": [{"name": "embedding", "dtype": "float32", "shape": ["batch", dim]}],
+        }
+    return specs

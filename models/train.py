@@ -15,7 +15,7 @@ import torch
 
 from models.config import preset
 from models.export import export_two_tower
-from models.model import ItemTower, TwoTower, in_batch_nce
+from models.model import TwoTower, in_batch_nce
 from models.world import World
 
 torch.set_num_threads(max(1, os.cpu_count() or 1))
@@ -36,9 +36,8 @@ class Progress:
 
 def click_pairs(world, split):
     """(query, item) for every click of a split; purchases appear twice (weighted up)."""
-    lengths = np.diff(world.offset)
-    row_session = np.repeat(np.arange(len(lengths)), lengths)  # [candidates]
-    in_split = world.session[row_session, 2] == ("train", "valid", "test").index(split)
+    row_session = world.row_session  # [candidates]
+    in_split = world.session[row_session, 2] == world.split_code(split)
     click = np.asarray(world["cand_click"]).astype(bool) & in_split
     buy = np.asarray(world["cand_purchase"]).astype(bool) & in_split
     rows = np.concatenate([np.nonzero(click)[0], np.nonzero(buy)[0]])
@@ -47,14 +46,12 @@ def click_pairs(world, split):
     return torch.from_numpy(q), torch.from_numpy(i)
 
 
-def train_two_tower(world, cfg, mode, seed):
+def train_two_tower(world, features, cfg, mode, seed):
     """Trains one variant. Fusion: stage 1 aligns the query with text and image separately,
     stage 2 trains the fusion on top. Other modes: one stage of the same total length."""
     torch.manual_seed(seed)
     tc = cfg.two_tower
-    qe = torch.from_numpy(np.array(world["query_emb"]))  # [Q, 128]
-    te = torch.from_numpy(np.array(world["item_text_emb"]))  # [N, 128]
-    ie = torch.from_numpy(np.array(world["item_image_emb"]))  # [N, 128]
+    qe, te, ie = features  # [Q, 128], [N, 128], [N, 128]
     model = TwoTower(qe.shape[1], te.shape[1], ie.shape[1], tc.dim, tc.heads, mode)
     q_ids, i_ids = click_pairs(world, "train")
     vq, vi = click_pairs(world, "valid")
@@ -90,29 +87,29 @@ def train_two_tower(world, cfg, mode, seed):
 
 
 @torch.no_grad()
-def embed_catalog(world, model):
+def embed_catalog(features, model):
     """Every query's and every item's embedding: [Q, dim], [N, dim] float32."""
     model.eval()
-    q = model.query(torch.from_numpy(np.array(world["query_emb"])))
-    items = model.item(torch.from_numpy(np.array(world["item_text_emb"])), torch.from_numpy(np.array(world["item_image_emb"])))
-    return q.numpy().astype(np.float32), items.numpy().astype(np.float32)
+    qe, te, ie = features
+    return model.query(qe).numpy().astype(np.float32), model.item(te, ie).numpy().astype(np.float32)
 
 
 def stage_two_tower(world, cfg, out):
-    summary = {}
+    features = world.features()
+    variants = {}
     fusion = None
     for mode in ("text", "image", "concat", "fusion"):
         started = time.time()
-        model = train_two_tower(world, cfg, mode, cfg.seed)
-        q, items = embed_catalog(world, model)
+        model = train_two_tower(world, features, cfg, mode, cfg.seed)
+        q, items = embed_catalog(features, model)
         d = os.path.join(out, "two_tower", mode)
         os.makedirs(d, exist_ok=True)
         np.save(os.path.join(d, "query_emb.npy"), q)
         np.save(os.path.join(d, "item_emb.npy"), items)
-        summary[mode] = {"seconds": round(time.time() - started, 1), "dir": d}
+        variants[mode] = {"seconds": round(time.time() - started, 1), "dir": d}
         if mode == "fusion":
             fusion = model
-    summary["onnx"] = export_two_tower(fusion, world, out)
+    summary = {"variants": variants, "onnx": export_two_tower(fusion, features, out)}
     with open(os.path.join(out, "two_tower", "summary.json"), "w") as f:
         json.dump(summary, f, indent=2)
     return summary

@@ -43,7 +43,23 @@ class World:
 
     def sessions(self, split):
         """Session indices of a split, in time order."""
-        return np.nonzero(self.session[:, 2] == SPLITS.index(split))[0]
+        return np.nonzero(self.session[:, 2] == self.split_code(split))[0]
+
+    def split_code(self, split):
+        return SPLITS.index(split)
+
+    @property
+    def row_session(self):
+        """Session of every candidate row, [candidates] int64 (computed once)."""
+        if not hasattr(self, "_row_session"):
+            self._row_session = np.repeat(np.arange(len(self.offset) - 1), np.diff(self.offset))
+        return self._row_session
+
+    def features(self):
+        """The model-visible embeddings as float32 tensors: query [Q, 128], item text [N, 128], item image [N, 128]."""
+        import torch
+
+        return tuple(torch.from_numpy(np.array(self.arrays[k])) for k in ("query_emb", "item_text_emb", "item_image_emb"))
 
     def rows(self, s):
         return slice(int(self.offset[s]), int(self.offset[s + 1]))

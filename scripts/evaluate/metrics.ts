@@ -9,14 +9,20 @@ export const labelGain = (click: number, purchase: number): number => (purchase 
 const DISCOUNT = Array.from({ length: 256 }, (_, k) => 1 / Math.log2(k + 2))
 const discount = (k: number) => (k < DISCOUNT.length ? DISCOUNT[k] : 1 / Math.log2(k + 2))
 
-/** NDCG@k of gains listed in ranked order; null when the session has no gain at all. */
-export function ndcgAt(k: number, rankedGains: ArrayLike<number>): number | null {
+/** DCG@k of gains listed in ranked order. */
+export function dcgAt(k: number, rankedGains: ArrayLike<number>): number {
   let dcg = 0
   for (let i = 0; i < Math.min(k, rankedGains.length); i++) dcg += rankedGains[i] * discount(i)
-  const ideal = Array.from(rankedGains).sort((a, b) => b - a)
-  let idcg = 0
-  for (let i = 0; i < Math.min(k, ideal.length); i++) idcg += ideal[i] * discount(i)
-  return idcg > 0 ? dcg / idcg : null
+  return dcg
+}
+
+/**
+ * NDCG@k of gains listed in ranked order against the ideal order of `idealGains` (by default the
+ * same gains: a re-ranking of one list); null when there is no gain at all.
+ */
+export function ndcgAt(k: number, rankedGains: ArrayLike<number>, idealGains: ArrayLike<number> = rankedGains): number | null {
+  const idcg = dcgAt(k, Array.from(idealGains).sort((a, b) => b - a))
+  return idcg > 0 ? dcgAt(k, rankedGains) / idcg : null
 }
 
 /** Reciprocal rank of the first positive in ranked order; null when there is none. */

@@ -1,5 +1,6 @@
-import { SESSION, SESSION_COLS, SPLITS, type Split, type World } from '../world/world.ts'
-import { labelGain } from './metrics.ts'
+import { SESSION, SESSION_COLS, type Split, type World } from '../world/world.ts'
+import { splitRows } from './evaluate.ts'
+import { labelGain, ndcgAt } from './metrics.ts'
 
 export interface RetrievalMetrics {
   /** Share of a query's clicked items found in the top 100 of the whole catalog. */
@@ -11,11 +12,9 @@ export interface RetrievalMetrics {
 
 /** For every query of the split: the items clicked for it and their best graded gain. */
 export function relevantItems(world: World, split: Split): Map<number, Map<number, number>> {
-  const code = SPLITS.indexOf(split)
   const out = new Map<number, Map<number, number>>()
   const c = world.candidates
-  for (let s = 0; s < world.sessions.count; s++) {
-    if (world.sessions.table[s * SESSION_COLS + SESSION.split] !== code) continue
+  for (const s of splitRows(world, split).sessions) {
     const q = world.sessions.table[s * SESSION_COLS + SESSION.query]
     for (let r = world.sessions.offset[s]; r < world.sessions.offset[s + 1]; r++) {
       const gain = labelGain(c.click[r], c.purchase[r])
@@ -51,15 +50,11 @@ export function retrievalMetrics(world: World, split: Split, queryEmb: Float32Ar
     for (const i of top) if (items.has(i)) found++
     recall += found / items.size
     // NDCG@10 over the catalog: the ideal puts the query's best-labelled items first.
-    const ranked = top.slice(0, 10).map((i) => items.get(i) ?? 0)
-    const ideal = [...items.values()]
-    ndcg += dcg(ranked) / dcg(ideal.sort((a, b) => b - a).slice(0, 10))
+    ndcg += ndcgAt(10, top.slice(0, 10).map((i) => items.get(i) ?? 0), [...items.values()]) ?? 0
   }
   const n = relevant.size
   return { 'recall@100': recall / n, 'ndcg@10': ndcg / n, queries: n }
 }
-
-const dcg = (gains: number[]) => gains.reduce((s, g, k) => s + g / Math.log2(k + 2), 0)
 
 /** Indices of the k largest scores, best first (a bounded min-heap: O(n log k)). */
 export function topK(scores: Float32Array, k: number): number[] {

@@ -6,7 +6,8 @@
 import { spawnSync } from 'node:child_process'
 import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { Command, InvalidArgumentError } from 'commander'
+import { Command } from 'commander'
+import { nonNegativeInteger } from '../cli-options.ts'
 import { evaluate } from '../evaluate/evaluate.ts'
 import { BASELINES } from '../evaluate/rankers.ts'
 import { retrievalMetrics } from '../evaluate/retrieval.ts'
@@ -18,14 +19,10 @@ import { parityMaxDiff, type ModelSpec } from './parity.ts'
 
 const PARITY_TOLERANCE = 1e-4
 
-const integer = (v: string) => {
-  if (!/^\d+$/.test(v)) throw new InvalidArgumentError('expected a non-negative integer')
-  return Number(v)
-}
 const opts = new Command('train')
   .description('Train, export and evaluate the models on a SYNTHETIC world.')
   .option('--preset <name>', 'smoke | default', 'smoke')
-  .option('--seed <n>', 'training seed', integer, 1)
+  .option('--seed <n>', 'training seed', nonNegativeInteger, 1)
   .option('--world <dir>', 'world directory (default: data/worlds/PRESET, generated with seed 1 if missing)')
   .option('--out <dir>', 'working directory for everything the run writes (default: data/train/PRESET)')
   .option('--publish', 'copy the artifacts, manifest.json and metrics.json into models/ (default for the default preset)')
@@ -52,7 +49,6 @@ const python = resolvePython()
 if (!python.ok) throw new Error(`training needs PyTorch: ${python.reason}`)
 const py = spawnSync(python.bin, ['-m', 'models.train', '--world', worldDir, '--preset', opts.preset, '--out', out, '--stage', 'two_tower', '--seed', String(opts.seed)], {
   stdio: 'inherit',
-  env: { ...process.env, PYTHONWARNINGS: 'ignore' },
 })
 if (py.status !== 0) process.exit(py.status ?? 1)
 const summary = JSON.parse(readFileSync(join(out, 'two_tower', 'summary.json'), 'utf8'))
@@ -71,11 +67,11 @@ const world = loadWorld(worldDir)
 const worldManifest = readManifest(worldDir)
 const ranking = evaluate(world, 'test', { retrieval: BASELINES.retrieval(world), oracle: BASELINES.oracle(world) })
 const twoTower: Record<string, object> = {}
-for (const mode of ['text', 'image', 'concat', 'fusion']) {
-  const q = readNpy(join(out, 'two_tower', mode, 'query_emb.npy'))
-  const items = readNpy(join(out, 'two_tower', mode, 'item_emb.npy'))
+for (const [mode, variant] of Object.entries(summary.variants as Record<string, { dir: string; seconds: number }>)) {
+  const q = readNpy(join(variant.dir, 'query_emb.npy'))
+  const items = readNpy(join(variant.dir, 'item_emb.npy'))
   const m = retrievalMetrics(world, 'test', q.data as Float32Array, items.data as Float32Array, q.shape[1])
-  twoTower[mode] = { ...m, train_seconds: summary[mode].seconds }
+  twoTower[mode] = { ...m, train_seconds: variant.seconds }
   console.log(`  two_tower[${mode}]: recall@100 ${m['recall@100'].toFixed(4)}  ndcg@10 ${m['ndcg@10'].toFixed(4)}  (${m.queries} queries)`)
 }
 

@@ -21,7 +21,7 @@ export async function parityMaxDiff(root: string, spec: ModelSpec): Promise<numb
   const feeds: Record<string, ort.Tensor> = {}
   for (const input of spec.inputs) {
     const a = readNpy(join(dir, `input.${input.name}.npy`))
-    feeds[input.name] = new ort.Tensor(a.dtype === 'int32' ? 'int32' : a.dtype === 'uint8' ? 'bool' : 'float32', a.data, a.shape)
+    feeds[input.name] = new ort.Tensor(a.dtype, a.data, a.shape)
   }
   const result = await session.run(feeds)
   let worst = 0

@@ -1,18 +1,14 @@
-import { Command, InvalidArgumentError } from 'commander'
+import { Command } from 'commander'
 import { SingleBar, Presets } from 'cli-progress'
+import { nonNegativeInteger } from '../cli-options.ts'
 import { PRESETS, presetConfig } from './config.ts'
 import { generateWorld } from './generate.ts'
 import { saveWorld } from './store.ts'
 
-const integer = (v: string) => {
-  if (!/^\d+$/.test(v)) throw new InvalidArgumentError('expected a non-negative integer')
-  return Number(v)
-}
-
 const program = new Command('world')
   .description('Generate a SYNTHETIC multimodal search world with a known optimum (see README "The synthetic world").')
   .option('--preset <name>', `size preset: ${Object.keys(PRESETS).join(' | ')}`, 'smoke')
-  .option('--seed <n>', 'random seed; same seed → byte-identical output', integer, 1)
+  .option('--seed <n>', 'random seed; same seed → byte-identical output', nonNegativeInteger, 1)
   .requiredOption('--out <dir>', 'output directory')
   .option('--quiet', 'no progress output')
   .parse()
