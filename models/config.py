@@ -14,14 +14,34 @@ class TwoTowerConfig:
 
 
 @dataclass
+class RerankConfig:
+    """The teacher, its ablation baselines and the edge head (list-wise re-rankers). The teacher
+    family's width is the two-tower's `dim`: their encoders start from the two-tower's."""
+    heads: int = 4
+    batch_size: int = 64  # sessions per step
+    lr: float = 2e-3
+    epochs: int = 1
+    train_sessions: int = 24000  # a fixed random subset of the training sessions (0: all) — the CPU budget
+    aux_weight: float = 0.3  # ARMMT's multimodal auxiliary task (each modality's click loss, averaged)
+    seeds: tuple = (1, 2, 3)
+    head_dim: int = 32
+    head_heads: int = 2
+    head_epochs: int = 2
+    distill_weight: float = 1.0  # list-wise KL to the teacher's score distribution
+    label_weight: float = 0.5  # plus the same position-debiased label loss the teacher trains on
+
+
+@dataclass
 class Config:
     preset: str
     seed: int = 1
     two_tower: TwoTowerConfig = field(default_factory=TwoTowerConfig)
+    rerank: RerankConfig = field(default_factory=RerankConfig)
 
 
 PRESETS = {
-    "smoke": Config("smoke", two_tower=TwoTowerConfig(align_epochs=2, fusion_epochs=2, batch_size=256)),
+    "smoke": Config("smoke", two_tower=TwoTowerConfig(align_epochs=2, fusion_epochs=2, batch_size=256),
+                    rerank=RerankConfig(epochs=1, head_epochs=1, seeds=(1, 2), head_dim=16)),
     "default": Config("default"),
 }
 

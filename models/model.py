@@ -90,3 +90,267 @@ def in_batch_nce(q, e, item_ids, temperature):
     same = item_ids[:, None] == item_ids[None, :]
     logits = logits.masked_fill(same & ~torch.eye(len(q), dtype=torch.bool), float("-inf"))
     return F.cross_entropy(logits, torch.arange(len(q)))
+
+
+# ---------------------------------------------------------------------------------------------
+# Re-ranking: the ARMMT teacher (seed 1, our reconstruction), its ablation baselines and the
+# distilled edge head.
+#
+# Every re-ranker reads one request — a query, the user's history, a candidate list — and gives
+# each candidate two logits: click, and purchase given a click. `score` is
+#   log p_click + log(1 + 2 p_buy)  =  log(p_click + 2 p_click p_buy),
+# the log of the expected graded gain the evaluation ranks by; it is the only exported output.
+# Padded candidates (mask 0) score PAD_SCORE. Masks are float32 (1 real, 0 padding).
+# ---------------------------------------------------------------------------------------------
+
+PAD_SCORE = -1e9
+
+
+def match(query, *modalities):
+    """Σ over modalities of cos(query, item modality): [B, d], [B, L, d]... → [B, L]."""
+    q = F.normalize(query, dim=-1)[:, None]
+    return sum((q * F.normalize(m, dim=-1)).sum(-1) for m in modalities)
+
+
+def masked_mean(x, mask):
+    """[B, H, d] with mask [B, H] → [B, d]; zero for an empty history."""
+    return (x * mask[..., None]).sum(1) / mask.sum(1, keepdim=True).clamp(min=1)
+
+
+class ListBlock(nn.Module):
+    """One pre-norm transformer layer over the candidate list (padding masked as keys)."""
+
+    def __init__(self, dim, heads, ff=2):
+        super().__init__()
+        self.norm1 = nn.LayerNorm(dim)
+        self.attn = nn.MultiheadAttention(dim, heads, batch_first=True)
+        self.norm2 = nn.LayerNorm(dim)
+        self.ff = mlp(dim, ff * dim, dim)
+
+    def forward(self, x, mask):  # [B, L, d] → [B, L, d]
+        h = self.norm1(x)
+        x = x + self.attn(h, h, h, key_padding_mask=mask < 0.5, need_weights=False)[0]
+        return x + self.ff(self.norm2(x))
+
+
+class HistoryAttention(nn.Module):
+    """Target attention of each candidate over the user's behaviour sequence. A learned null slot
+    is always attendable, so a cold user (empty history) is well defined."""
+
+    def __init__(self, dim, heads):
+        super().__init__()
+        self.null = nn.Parameter(torch.zeros(1, 1, dim))
+        self.attn = nn.MultiheadAttention(dim, heads, batch_first=True)
+
+    def forward(self, x, hist, hist_mask):  # x [B, L, d], hist [B, H, d], hist_mask [B, H] → [B, L, d]
+        keys = torch.cat([self.null.expand(hist.shape[0], 1, -1), hist], dim=1)  # [B, H+1, d]
+        pad = torch.cat([torch.zeros_like(hist_mask[:, :1]), 1 - hist_mask], dim=1) > 0.5
+        return self.attn(x, keys, keys, key_padding_mask=pad, need_weights=False)[0]
+
+
+class GainHead(nn.Module):
+    """[B, L, d] → click, buy logits and score (see above), each [B, L].
+
+    `match` [B, L] (optional) is added to the click logit: the cosine of the query with each of
+    the item's modalities under the two-tower-initialized encoders, times a learned scale. Every
+    teacher-family model gets it, so each starts from retrieval-aligned relevance and learns
+    personalization and list context on top — sparse, position-biased clicks alone are too slow
+    a signal for this machine's training budget (measured: README, "Training")."""
+
+    def __init__(self, dim):
+        super().__init__()
+        self.out = nn.Linear(dim, 2)
+        self.match_scale = nn.Parameter(torch.tensor(5.0))
+
+    def forward(self, h, mask, match=None):
+        click, buy = self.out(h).unbind(-1)
+        if match is not None:
+            click = click + self.match_scale * match
+        score = F.logsigmoid(click) + torch.log1p(2 * torch.sigmoid(buy))
+        return {"click": click, "buy": buy, "score": torch.where(mask > 0.5, score, torch.full_like(score, PAD_SCORE))}
+
+
+class ContextAwareFusion(nn.Module):
+    """CAFU — our reconstruction of ARMMT's Context-Aware Fusion Unit (its Fig. 3; the equations are
+    not available to us). What the paper describes: initial modality weights by mean pooling,
+    concatenated with the context, an MLP giving the weights of a weighted combination of the
+    modalities. Ours, per item, modality m and head h (each head owns a dim/heads slice):
+        w[m, h] = softmax over m of MLP([e_m ⊙ c, c, mean_pool(e_m)])[h]
+        fused   = W_o · concat_h Σ_m w[m, h] · e_m[h]
+    """
+
+    def __init__(self, dim, heads):
+        super().__init__()
+        self.heads = heads
+        self.context = nn.Linear(dim, dim)
+        self.weights = mlp(2 * dim + 1, dim, heads)
+        self.out = nn.Linear(dim, dim)
+
+    def forward(self, modal, context):  # modal [B, L, M, d], context [B, d] → [B, L, d]
+        c = self.context(context)[:, None, None, :].expand_as(modal)  # [B, L, M, d]
+        pooled = modal.mean(-1, keepdim=True)  # [B, L, M, 1]
+        w = self.weights(torch.cat([modal * c, c, pooled], dim=-1)).softmax(dim=2)  # [B, L, M, heads]
+        per_head = modal.reshape(modal.shape[0], modal.shape[1], modal.shape[2], self.heads, -1)  # [B, L, M, heads, d/heads]
+        fused = (w[..., None] * per_head).sum(2)  # [B, L, heads, d/heads]
+        return self.out(fused.flatten(-2))
+
+
+class ConcatFusion(nn.Module):
+    """The "without CAFU" ablation: modalities concatenated and projected, blind to the context."""
+
+    def __init__(self, dim, heads):
+        super().__init__()
+        self.out = nn.Linear(2 * dim, dim)
+
+    def forward(self, modal, context):  # modal [B, L, 2, d] → [B, L, d]
+        return self.out(modal.flatten(-2))
+
+
+class ARMMT(nn.Module):
+    """The teacher — our reconstruction of ARMMT (arXiv 2408.05751), served by the origin.
+
+    From the paper: text and image features per item; multi-head attention extracting the useful
+    part of the user's behaviour sequence (Fig. 2); CAFU; Multi-Perspective Self-Attention over the
+    list after CAFU; separate item and personalized representations fused hierarchically; a
+    target-oriented multimodal auxiliary task. Ours: every form and size below.
+      1. text / image encoders shared by candidates and history (one per modality), started from
+         the two-tower's aligned modality projections (see `init_from_two_tower`);
+      2. context c = f(query, mean of the history per modality);
+      3. item representation: CAFU(text, image | c), with the query match and the price;
+      4. personalized representation: per-modality target attention of the candidate over the
+         history, fused by a second CAFU;
+      5. MPSA: one self-attention layer over the list per perspective (item, personalized);
+      6. hierarchical fusion: item view + gate(item, personalized) ⊙ personalized view;
+      7. auxiliary task: text-only and image-only click logits under the context (`aux`), trained
+         on the same target as the main score (see train.py).
+    No retrieval score and no position among the scoring inputs: the logs show every list in
+    retrieval order, so a retrieval-order feature cannot be told apart from position bias and
+    soaks it up (measured: README, "Training"). Position enters training only through
+    ExaminationBias.
+    """
+
+    def __init__(self, d_query, d_text, d_image, dim=64, heads=4, cafu=True):
+        super().__init__()
+        fusion = ContextAwareFusion if cafu else ConcatFusion
+        self.text, self.image, self.query = mlp(d_text, 2 * dim, dim), mlp(d_image, 2 * dim, dim), mlp(d_query, 2 * dim, dim)
+        self.context = nn.Linear(3 * dim, dim)
+        self.item_fusion = fusion(dim, heads)
+        self.history_text = HistoryAttention(dim, heads)
+        self.history_image = HistoryAttention(dim, heads)
+        self.personal_fusion = fusion(dim, heads)
+        self.item_rep = mlp(2 * dim + 1, 2 * dim, dim)
+        self.personal_rep = mlp(2 * dim, 2 * dim, dim)
+        self.item_view = ListBlock(dim, heads)
+        self.personal_view = ListBlock(dim, heads)
+        self.gate = nn.Linear(2 * dim, dim)
+        self.head = GainHead(dim)
+        self.aux_text = nn.Linear(dim, 1)
+        self.aux_image = nn.Linear(dim, 1)
+        # log-price standardization, set from the training catalog (train.py) and exported with the model
+        self.register_buffer("price_stats", torch.tensor([0.0, 1.0]))
+
+    def forward(self, query, text, image, price, mask, hist_text, hist_image, hist_mask):
+        q = self.query(query)  # [B, d]
+        ct, ci = self.text(text), self.image(image)  # [B, L, d] each
+        ht, hi = self.text(hist_text), self.image(hist_image)  # [B, H, d] each
+        c = self.context(torch.cat([q, masked_mean(ht, hist_mask), masked_mean(hi, hist_mask)], dim=-1))  # [B, d]
+        f = self.item_fusion(torch.stack([ct, ci], dim=2), c)  # [B, L, d]
+        pt = self.history_text(ct, ht, hist_mask)  # [B, L, d]
+        pi = self.history_image(ci, hi, hist_mask)
+        p = self.personal_fusion(torch.stack([pt, pi], dim=2), c)  # [B, L, d]
+        price = ((torch.log(price) - self.price_stats[0]) / self.price_stats[1])[..., None]  # [B, L, 1]
+        x = self.item_view(self.item_rep(torch.cat([f, q[:, None] * f, price], dim=-1)), mask)  # [B, L, d]
+        y = self.personal_view(self.personal_rep(torch.cat([p, f], dim=-1)), mask)  # [B, L, d]
+        h = x + torch.sigmoid(self.gate(torch.cat([x, y], dim=-1))) * y
+        out = self.head(h, mask, match(q, ct, ci))
+        out["aux"] = torch.cat([self.aux_text(ct * c[:, None]), self.aux_image(ci * c[:, None])], dim=-1)  # [B, L, 2]
+        return out
+
+
+class PointwiseText(nn.Module):
+    """Ablation baseline: a pointwise MLP on text only (query, item title embedding, the mean of
+    the history's titles, price). Same signature as ARMMT; ignores the images."""
+
+    def __init__(self, d_query, d_text, d_image, dim=64, heads=4):
+        super().__init__()
+        self.text, self.query = mlp(d_text, 2 * dim, dim), mlp(d_query, 2 * dim, dim)
+        self.net = mlp(3 * dim + 1, 2 * dim, dim)
+        self.head = GainHead(dim)
+        self.register_buffer("price_stats", torch.tensor([0.0, 1.0]))
+
+    def forward(self, query, text, image, price, mask, hist_text, hist_image, hist_mask):
+        ct = self.text(text)  # [B, L, d]
+        L = ct.shape[1]
+        u = masked_mean(self.text(hist_text), hist_mask)[:, None].expand(-1, L, -1)
+        q = self.query(query)
+        price = ((torch.log(price) - self.price_stats[0]) / self.price_stats[1])[..., None]  # [B, L, 1]
+        return self.head(self.net(torch.cat([ct, q[:, None].expand(-1, L, -1), u, price], dim=-1)), mask, match(q, ct))
+
+
+class PRM(nn.Module):
+    """Ablation baseline: a PRM-style list transformer (Pei et al. 2019) on concatenated text +
+    image, with the user as the mean of the history (PRM's personalized vector) — two layers of
+    self-attention over the list, no fusion unit, no behaviour-sequence attention."""
+
+    def __init__(self, d_query, d_text, d_image, dim=64, heads=4):
+        super().__init__()
+        self.text, self.image, self.query = mlp(d_text, 2 * dim, dim), mlp(d_image, 2 * dim, dim), mlp(d_query, 2 * dim, dim)
+        self.item = nn.Linear(2 * dim, dim)
+        self.input = mlp(3 * dim + 1, 2 * dim, dim)
+        self.blocks = nn.ModuleList([ListBlock(dim, heads), ListBlock(dim, heads)])
+        self.head = GainHead(dim)
+        self.register_buffer("price_stats", torch.tensor([0.0, 1.0]))
+
+    def forward(self, query, text, image, price, mask, hist_text, hist_image, hist_mask):
+        ct, ci = self.text(text), self.image(image)  # [B, L, d] each
+        e = self.item(torch.cat([ct, ci], dim=-1))  # [B, L, d]
+        L = e.shape[1]
+        u = masked_mean(self.item(torch.cat([self.text(hist_text), self.image(hist_image)], dim=-1)), hist_mask)[:, None].expand(-1, L, -1)
+        q = self.query(query)
+        price = ((torch.log(price) - self.price_stats[0]) / self.price_stats[1])[..., None]  # [B, L, 1]
+        x = self.input(torch.cat([e, q[:, None].expand(-1, L, -1), u, price], dim=-1))
+        for block in self.blocks:
+            x = block(x, mask)
+        return self.head(x, mask, match(q, ct, ci))
+
+
+class EdgeHead(nn.Module):
+    """The distilled edge head: reads only what the edge has — the query embedding [B, E], the
+    candidates' fused item embeddings [B, L, E] and the history's [B, H, E] (int8-dequantized, as
+    stored in KV) — and scores with one self-attention layer over the list plus one attention over
+    the history, at width `dim`. No retrieval score or position: see ARMMT."""
+
+    def __init__(self, d_emb=64, dim=32, heads=2):
+        super().__init__()
+        self.item = nn.Linear(2 * d_emb, dim)
+        self.history = nn.Linear(d_emb, dim)
+        self.personal = HistoryAttention(dim, heads)
+        self.block = ListBlock(dim, heads)
+        self.head = GainHead(dim)
+
+    def forward(self, query, items, mask, history, hist_mask):
+        x = self.item(torch.cat([items, query[:, None] * items], dim=-1))  # [B, L, dim]
+        x = x + self.personal(x, self.history(history), hist_mask)
+        return self.head(self.block(x, mask), mask, match(query, items))
+
+
+def init_from_two_tower(model, two_tower):
+    """Starts a re-ranker's query and modality encoders (where it has them) from the two-tower
+    model's query tower and stage-1 modality projections, which are already aligned with
+    relevance. Every teacher-family model gets the same start, so the ablations stay fair."""
+    for mine, theirs in (("query", two_tower.query.net), ("text", two_tower.item.text_proj), ("image", two_tower.item.image_proj)):
+        if hasattr(model, mine):
+            getattr(model, mine).load_state_dict(theirs.state_dict())
+
+
+class ExaminationBias(nn.Module):
+    """Training-only position bias (PAL-style factorization): p(click at position k) =
+    σ(b_k) · σ(click logit). Logged clicks are position-biased; this term absorbs the bias during
+    training and is dropped at inference, so scores rank by relevance, not by the logged order."""
+
+    def __init__(self, positions=256):
+        super().__init__()
+        self.b = nn.Parameter(torch.full((positions,), 2.0))
+
+    def forward(self, position):  # [B, L] int64 → log p(examined) [B, L]
+        return F.logsigmoid(self.b[position.clamp(max=len(self.b) - 1)])

@@ -3,6 +3,11 @@
 Stage `two_tower`: the ablation variants of the retrieval model (text, image, concat, fusion),
 each writing its query and item embeddings for the TypeScript evaluation, and the fusion model's
 query and item towers exported to ONNX.
+
+Stage `rerank` (after the TypeScript side has int8-quantized the fused embeddings with the KV
+codec): the ARMMT teacher and its ablations over several seeds, the edge head distilled from the
+first seed's teacher, each writing test-split scores for the TypeScript evaluation; teacher and
+head exported to ONNX with their FLOP counts.
 """
 import argparse
 import json
@@ -12,10 +17,11 @@ import time
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from models.config import preset
-from models.export import export_two_tower
-from models.model import TwoTower, in_batch_nce
+from models.export import count_flops, export_rerankers, export_two_tower
+from models.model import ARMMT, PRM, EdgeHead, ExaminationBias, PointwiseText, TwoTower, in_batch_nce, init_from_two_tower, PAD_SCORE
 from models.world import World
 
 torch.set_num_threads(max(1, os.cpu_count() or 1))
@@ -66,24 +72,38 @@ def train_two_tower(world, features, cfg, mode, seed):
             return in_batch_nce(qv, t, i, tc.temperature) + in_batch_nce(qv, v, i, tc.temperature)
         return in_batch_nce(qv, model.item(te[i], ie[i]), i, tc.temperature)
 
+    def train_losses(stage):
+        perm = torch.randperm(len(q_ids))
+        for s in range(0, len(perm) - tc.batch_size + 1, tc.batch_size):
+            b = perm[s : s + tc.batch_size]
+            yield loss_of(stage, q_ids[b], i_ids[b])
+
+    def valid_losses(stage):
+        vb = torch.arange(min(len(vq), 8 * tc.batch_size))
+        return (loss_of(stage, vq[c], vi[c]) for c in vb.split(tc.batch_size) if len(c) == tc.batch_size)
+
     for stage, epochs in stages:
         for _ in range(epochs):
-            model.train()
-            perm = torch.randperm(len(q_ids))
-            total, n = 0.0, 0
-            for s in range(0, len(perm) - tc.batch_size + 1, tc.batch_size):
-                b = perm[s : s + tc.batch_size]
-                loss = loss_of(stage, q_ids[b], i_ids[b])
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-                total, n = total + loss.item(), n + 1
-            model.eval()
-            with torch.no_grad():
-                vb = torch.arange(min(len(vq), 8 * tc.batch_size))
-                valid = np.mean([loss_of(stage, vq[c], vi[c]).item() for c in vb.split(tc.batch_size) if len(c) == tc.batch_size])
-            progress.epoch(total / max(1, n), f" valid {valid:.4f} ({stage})")
+            train, valid = fit_epoch(model, opt, train_losses(stage), lambda: valid_losses(stage))
+            progress.epoch(train, f" valid {valid:.4f} ({stage})")
     return model
+
+
+def fit_epoch(model, opt, losses, valid_losses):
+    """One epoch of every training loop here: an optimizer step per loss `losses` yields (computed
+    lazily, in train mode), then the mean of `valid_losses()` in eval mode without grad.
+    Returns (mean train loss, mean valid loss)."""
+    model.train()
+    total, n = 0.0, 0
+    for loss in losses:
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        total, n = total + loss.item(), n + 1
+    model.eval()
+    with torch.no_grad():
+        valid = np.mean([loss.item() for loss in valid_losses()])
+    return total / max(1, n), valid
 
 
 @torch.no_grad()
@@ -109,8 +129,226 @@ def stage_two_tower(world, cfg, out):
         variants[mode] = {"seconds": round(time.time() - started, 1), "dir": d}
         if mode == "fusion":
             fusion = model
+            torch.save(model.state_dict(), os.path.join(d, "model.pt"))  # the re-rankers start from its encoders
     summary = {"variants": variants, "onnx": export_two_tower(fusion, features, out)}
     with open(os.path.join(out, "two_tower", "summary.json"), "w") as f:
+        json.dump(summary, f, indent=2)
+    return summary
+
+
+# ---- list-wise re-rankers ------------------------------------------------------------------
+
+# The ablation table: name → (model factory, auxiliary-task weight multiplier)
+RANKERS = {
+    "pointwise_text": (PointwiseText, 0.0),
+    "prm": (PRM, 0.0),
+    "armmt_no_cafu": (lambda *a, **k: ARMMT(*a, **k, cafu=False), 1.0),
+    "armmt_no_aux": (ARMMT, 0.0),
+    "armmt": (ARMMT, 1.0),
+}
+TEACHER = "armmt"
+
+
+def list_batches(world, sessions, batch_size, rng=None):
+    """World.list_batch over `sessions`, bucketed by list length inside chunks of 32 batches
+    (less padding); shuffled when `rng` is given, in order otherwise."""
+    sessions = np.asarray(sessions)
+    if rng is not None:
+        sessions = sessions[rng.permutation(len(sessions))]
+    chunk = 32 * batch_size
+    for start in range(0, len(sessions), chunk):
+        part = sessions[start : start + chunk]
+        part = part[np.argsort(world.session[part, 3], kind="stable")]
+        batches = [part[i : i + batch_size] for i in range(0, len(part), batch_size)]
+        for i in rng.permutation(len(batches)) if rng is not None else range(len(batches)):
+            yield world.list_batch(batches[i])
+
+
+class ListInputs:
+    """Turns a World.list_batch into model inputs, from raw features (teacher family) or from the
+    edge's int8-dequantized fused embeddings (head)."""
+
+    def __init__(self, world, features, edge):
+        self.features = features  # query [Q, 128], text [N, 128], image [N, 128]
+        self.price = torch.from_numpy(np.array(world["item_price"], dtype=np.float32))
+        self.edge = edge  # (query [Q, E], item [N, E]) dequantized, or None
+
+    @staticmethod
+    def common(b):
+        hist = torch.from_numpy(b["history"])
+        return {
+            "item": torch.from_numpy(b["item"]).clamp(min=0),
+            "mask": torch.from_numpy(b["mask"]).float(),
+            "hist": hist.clamp(min=0),
+            "hist_mask": (hist >= 0).float(),
+        }
+
+    def teacher(self, b):
+        c = self.common(b)
+        qe, te, ie = self.features
+        item, hist = c["item"], c["hist"]
+        return {"query": qe[torch.from_numpy(b["query"])], "text": te[item], "image": ie[item], "price": self.price[item],
+                "mask": c["mask"], "hist_text": te[hist], "hist_image": ie[hist], "hist_mask": c["hist_mask"]}
+
+    def head(self, b):
+        c = self.common(b)
+        q, e = self.edge
+        return {"query": q[torch.from_numpy(b["query"])], "items": e[c["item"]], "mask": c["mask"],
+                "history": e[c["hist"]], "hist_mask": c["hist_mask"]}
+
+
+def click_nll(click_logit, log_exam, click):
+    """−log-likelihood of the logged click under p = σ(b_position) · σ(click_logit), [B, L]."""
+    log_p = log_exam + F.logsigmoid(click_logit)
+    log_not = torch.log1p(-torch.exp(log_p).clamp(max=1 - 1e-6))
+    return -(click * log_p + (1 - click) * log_not)
+
+
+def label_loss(out, exam, b, aux_weight=0.0):
+    """Position-debiased label loss, mean over real candidates: click (with the examination
+    term) + purchase given click (+ the auxiliary modalities' click losses, ARMMT only)."""
+    position, click, purchase = (torch.from_numpy(b[k]) for k in ("position", "click", "purchase"))
+    mask = torch.from_numpy(b["mask"]).float()
+    log_exam = exam(position)
+    nll = click_nll(out["click"], log_exam, click)
+    nll = nll + F.binary_cross_entropy_with_logits(out["buy"], purchase, reduction="none") * click
+    if aux_weight and "aux" in out:
+        aux = out["aux"]  # [B, L, 2]: text-only, image-only
+        nll = nll + aux_weight * 0.5 * (click_nll(aux[..., 0], log_exam, click) + click_nll(aux[..., 1], log_exam, click))
+    return (nll * mask).sum() / mask.sum()
+
+
+def distill_loss(score, teacher_score):
+    """List-wise KL(teacher ‖ student) over each list's softmax of scores (pads hold PAD_SCORE)."""
+    p = teacher_score.softmax(dim=1)
+    return (p * (torch.log(p.clamp(min=1e-12)) - score.log_softmax(dim=1))).sum(1).mean()
+
+
+def train_ranker(world, sessions, valid, make_inputs, model, loss_of, epochs, rc, seed, name):
+    """The one training loop of every re-ranker: Adam, list batches, per-epoch train/valid loss."""
+    rng = np.random.default_rng(seed)
+    torch.manual_seed(seed)
+    exam = ExaminationBias()
+    opt = torch.optim.Adam([*model.parameters(), *exam.parameters()], lr=rc.lr)
+    progress = Progress(name, epochs)
+    def losses(batches):
+        return (loss_of(model(**make_inputs(b)), exam, b) for b in batches)
+
+    for _ in range(epochs):
+        train, valid_loss = fit_epoch(model, opt, losses(list_batches(world, sessions, rc.batch_size, rng)),
+                                      lambda: losses(list_batches(world, valid, 4 * rc.batch_size)))
+        progress.epoch(train, f" valid {valid_loss:.4f}")
+    return model
+
+
+@torch.no_grad()
+def score_rows(world, sessions, make_inputs, model, batch_size=512):
+    """The model's score of every candidate row of `sessions`, as a full-length float32 array
+    (NaN elsewhere)."""
+    model.eval()
+    scores = np.full(world.counts["candidates"], np.nan, np.float32)
+    for b in list_batches(world, sessions, batch_size):
+        s = model(**make_inputs(b))["score"].numpy()
+        scores[b["row"][b["mask"]]] = s[b["mask"]]
+    return scores
+
+
+def split_rows(world, split):
+    """Boolean mask of the candidate rows of a split (row order = the evaluation's)."""
+    return world.session[world.row_session, 2] == world.split_code(split)
+
+
+def load_edge_embeddings(out):
+    """The int8 + scale embeddings the TypeScript KV codec wrote, dequantized exactly as the edge
+    does (q · scale in float32): query [Q, E], item [N, E]."""
+    def load(name):
+        q = np.load(os.path.join(out, "embeddings", f"{name}.int8.npy")).astype(np.float32)
+        scale = np.load(os.path.join(out, "embeddings", f"{name}.scale.npy"))
+        return torch.from_numpy(q * scale[:, None])
+    return load("queries"), load("items")
+
+
+def export_pair(world, inputs, teacher, head, out):
+    """Exports teacher and head (export lists of the median length; parity lists of the shortest
+    and the longest length, padded together) and counts both models' FLOPs on the reference
+    request: 100 candidates, 20 history items."""
+    test = world.sessions("test")
+    lengths = world.session[test, 3]
+    example = world.list_batch(test[lengths == np.median(lengths)][:2])
+    case = world.list_batch([test[lengths == lengths.min()][0], test[lengths == lengths.max()][0]])
+    onnx = export_rerankers({"armmt": (teacher, inputs.teacher(example), inputs.teacher(case)),
+                             "edge_head": (head, inputs.head(example), inputs.head(case))}, out)
+    # FLOPs do not depend on the values: any one list, cycled to the reference sizes.
+    reference = {k: np.resize(v, (1, 100)) if v.ndim == 2 and k != "history" else v[:1] for k, v in world.list_batch(test[:1]).items()}
+    reference["history"] = np.resize(np.arange(20), (1, 20))
+    flops = {"armmt": count_flops(teacher, inputs.teacher(reference)), "head": count_flops(head, inputs.head(reference)),
+             "reference": {"candidates": 100, "history": 20}}
+    print(f"rerank: FLOPs per request (100 candidates, 20 history): teacher {flops['armmt']:,}, head {flops['head']:,}", flush=True)
+    return onnx, flops
+
+
+def stage_rerank(world, cfg, out):
+    rc = cfg.rerank
+    features = world.features()
+    two_tower = TwoTower(*(f.shape[1] for f in features), cfg.two_tower.dim, cfg.two_tower.heads, "fusion")
+    two_tower.load_state_dict(torch.load(os.path.join(out, "two_tower", "fusion", "model.pt")))
+    inputs = ListInputs(world, features, load_edge_embeddings(out))
+    train, valid = world.sessions("train"), world.sessions("valid")[:2000]
+    if 0 < rc.train_sessions < len(train):
+        train = np.sort(np.random.default_rng(0).choice(train, rc.train_sessions, replace=False))
+    test_rows = split_rows(world, "test")
+    log_price = np.log(np.asarray(world["item_price"], np.float32))
+    price_stats = torch.tensor([log_price.mean(), log_price.std()])
+    d = os.path.join(out, "rerank")
+    os.makedirs(os.path.join(d, "scores"), exist_ok=True)
+    print(f"rerank: {len(train)} training sessions, seeds {list(rc.seeds)}", flush=True)
+
+    def save_scores(name, seed, scores):
+        file = os.path.join(d, "scores", f"{name}.seed{seed}.npy")
+        np.save(file, scores[test_rows])
+        return file
+
+    summary = {"rankers": {}, "train_sessions": int(len(train))}
+    teacher = None
+    for name, (factory, aux) in RANKERS.items():
+        entry = summary["rankers"][name] = {"scores": {}, "seconds": []}
+        for seed in rc.seeds:
+            started = time.time()
+            torch.manual_seed(seed)
+            model = factory(features[0].shape[1], features[1].shape[1], features[2].shape[1], dim=cfg.two_tower.dim, heads=rc.heads)
+            model.price_stats.copy_(price_stats)
+            init_from_two_tower(model, two_tower)
+            loss_of = lambda o, exam, b, w=aux * rc.aux_weight: label_loss(o, exam, b, w)
+            train_ranker(world, train, valid, inputs.teacher, model, loss_of, rc.epochs, rc, seed, f"{name}[seed {seed}]")
+            entry["scores"][seed] = save_scores(name, seed, score_rows(world, world.sessions("test"), inputs.teacher, model))
+            entry["seconds"].append(round(time.time() - started, 1))
+            if name == TEACHER and teacher is None:
+                teacher = model
+
+    # The head learns from the first seed's teacher: its scores on every training list.
+    started = time.time()
+    teacher_scores = torch.from_numpy(score_rows(world, np.concatenate([train, valid]), inputs.teacher, teacher))
+    print(f"rerank: teacher scored the training and validation lists in {time.time() - started:.0f}s", flush=True)
+
+    def head_loss(o, exam, b):
+        t = teacher_scores[torch.from_numpy(b["row"]).clamp(min=0)]
+        t = torch.where(torch.from_numpy(b["mask"]), t, torch.full_like(t, PAD_SCORE))
+        return rc.distill_weight * distill_loss(o["score"], t) + rc.label_weight * label_loss(o, exam, b)
+
+    entry = summary["rankers"]["head"] = {"scores": {}, "seconds": []}
+    head = None
+    for seed in rc.seeds:
+        started = time.time()
+        torch.manual_seed(seed)
+        model = EdgeHead(inputs.edge[1].shape[1], rc.head_dim, rc.head_heads)
+        train_ranker(world, train, valid, inputs.head, model, head_loss, rc.head_epochs, rc, seed, f"head[seed {seed}]")
+        entry["scores"][seed] = save_scores("head", seed, score_rows(world, world.sessions("test"), inputs.head, model))
+        entry["seconds"].append(round(time.time() - started, 1))
+        if head is None:
+            head = model
+
+    summary["onnx"], summary["flops"] = export_pair(world, inputs, teacher, head, out)
+    with open(os.path.join(d, "summary.json"), "w") as f:
         json.dump(summary, f, indent=2)
     return summary
 
@@ -120,7 +358,7 @@ def main(argv=None):
     p.add_argument("--world", required=True)
     p.add_argument("--preset", default="smoke")
     p.add_argument("--out", required=True)
-    p.add_argument("--stage", choices=["two_tower"], required=True)
+    p.add_argument("--stage", choices=["two_tower", "rerank"], required=True)
     p.add_argument("--seed", type=int, default=None)
     args = p.parse_args(argv)
     cfg = preset(args.preset)
@@ -131,6 +369,8 @@ def main(argv=None):
     print(f"train: stage {args.stage}, preset {args.preset}, seed {cfg.seed}, torch {torch.__version__}, {torch.get_num_threads()} threads", flush=True)
     if args.stage == "two_tower":
         stage_two_tower(world, cfg, args.out)
+    if args.stage == "rerank":
+        stage_rerank(world, cfg, args.out)
 
 
 if __name__ == "__main__":

@@ -73,16 +73,18 @@ class World:
         """Padded arrays for a batch of sessions (B sessions, L = longest list in the batch).
 
         Returns a dict of numpy arrays:
-          item [B, L] int64 (-1 pad), mask [B, L] bool, position [B, L] int64,
+          item [B, L] int64 (-1 pad), row [B, L] int64 (candidate row, -1 pad), mask [B, L] bool,
+          position [B, L] int64,
           retrieval [B, L] float32, click / purchase [B, L] float32,
           p_click / p_purchase [B, L] float32 (truth), query [B] int64, user [B] int64,
-          history [B, H] int64 (-1 pad, newest first).
+          history [B, H] int64 (-1 pad, newest first; H = the batch's longest history, at least 1).
         """
         sessions = np.asarray(sessions)
         lengths = self.session[sessions, 3]
         B, L = len(sessions), int(lengths.max())
         out = {
             "item": np.full((B, L), -1, np.int64),
+            "row": np.full((B, L), -1, np.int64),
             "mask": np.zeros((B, L), bool),
             "position": np.tile(np.arange(L, dtype=np.int64), (B, 1)),
             "retrieval": np.zeros((B, L), np.float32),
@@ -97,11 +99,13 @@ class World:
             r = self.rows(s)
             n = r.stop - r.start
             out["mask"][b, :n] = True
+            out["row"][b, :n] = np.arange(r.start, r.stop)
             for name, key in sources.items():
                 out[name][b, :n] = self.arrays[key][r]
         out["query"] = self.session[sessions, 1].astype(np.int64)
         out["user"] = self.session[sessions, 0].astype(np.int64)
-        out["history"] = self.arrays["user_history"][out["user"]].astype(np.int64)
+        history = self.arrays["user_history"][out["user"]].astype(np.int64)
+        out["history"] = history[:, : max(1, int((history >= 0).sum(1).max()))]
         return out
 
 

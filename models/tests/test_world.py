@@ -42,13 +42,22 @@ def test_truth_is_the_documented_choice_model(smoke_world_dir):
     assert np.all(w["cand_purchase"] <= w["cand_click"])
 
 
+def first_len(w, s):
+    return int(w.offset[s + 1] - w.offset[s])
+
+
 def test_list_batch_pads_lists_and_histories(smoke_world_dir):
     w = World(smoke_world_dir)
     sessions = w.sessions("test")[:8]
     batch = {k: torch.from_numpy(v) for k, v in w.list_batch(sessions).items()}
     B = len(sessions)
     L = int(w.session[sessions, 3].max())
-    assert batch["item"].shape == (B, L) and batch["history"].shape == (B, w.manifest["dims"]["history"])
+    full = np.asarray(w["user_history"])[w.session[sessions, 0]]
+    H = max(1, int((full >= 0).sum(1).max()))  # trimmed to the batch's longest history
+    assert batch["item"].shape == (B, L) and batch["history"].shape == (B, H)
+    np.testing.assert_array_equal(batch["history"].numpy(), full[:, :H])
+    assert torch.all(batch["row"][batch["mask"]] >= 0) and torch.all(batch["row"][~batch["mask"]] == -1)
+    np.testing.assert_array_equal(batch["row"][0, : first_len(w, sessions[0])].numpy(), np.arange(w.offset[sessions[0]], w.offset[sessions[0] + 1]))
     assert torch.equal(batch["mask"].sum(1), torch.from_numpy(w.session[sessions, 3].astype(np.int64)))
     assert torch.all(batch["item"][~batch["mask"]] == -1)
     first = w.rows(sessions[0])

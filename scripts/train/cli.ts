@@ -1,9 +1,11 @@
 /**
  * `npm run train -- --preset smoke|default`: world (if missing) → two-tower (4 ablation variants)
- * → ONNX export → parity against onnxruntime-node → evaluation → metrics.json and manifest.json.
- * Teacher and edge head stages join this chain next (issue 3, in progress).
+ * → int8 KV embeddings (the shared codec) → ARMMT teacher and its ablations over seeds → edge
+ * head distilled from the teacher → ONNX export → parity against onnxruntime-node → evaluation
+ * → metrics.json, manifest.json (and, for the default preset, everything published into models/).
  */
 import { spawnSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
 import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Command } from 'commander'
@@ -16,6 +18,8 @@ import { ensureWorld } from '../world/ensure.ts'
 import { readNpy } from '../world/npy.ts'
 import { loadWorld, readManifest } from '../world/store.ts'
 import { parityMaxDiff, type ModelSpec } from './parity.ts'
+import { quantizeEmbeddings } from './quantize.ts'
+import { summarizeSeeds } from './seeds.ts'
 
 const PARITY_TOLERANCE = 1e-4
 
@@ -44,15 +48,27 @@ step(`world (${worldDir})`)
 ensureWorld(opts.preset, 1, worldDir)
 mkdirSync(out, { recursive: true })
 
-step('two-tower: text, image, concat, fusion')
 const python = resolvePython()
 if (!python.ok) throw new Error(`training needs PyTorch: ${python.reason}`)
-const py = spawnSync(python.bin, ['-m', 'models.train', '--world', worldDir, '--preset', opts.preset, '--out', out, '--stage', 'two_tower', '--seed', String(opts.seed)], {
-  stdio: 'inherit',
-})
-if (py.status !== 0) process.exit(py.status ?? 1)
-const summary = JSON.parse(readFileSync(join(out, 'two_tower', 'summary.json'), 'utf8'))
-const models: Record<string, ModelSpec> = summary.onnx
+const pythonBin = python.bin
+function trainStage(stage: 'two_tower' | 'rerank') {
+  const args = ['-m', 'models.train', '--world', worldDir, '--preset', opts.preset, '--out', out, '--stage', stage, '--seed', String(opts.seed)]
+  const py = spawnSync(pythonBin, args, { stdio: 'inherit' })
+  if (py.status !== 0) process.exit(py.status ?? 1)
+  return JSON.parse(readFileSync(join(out, stage, 'summary.json'), 'utf8'))
+}
+
+step('two-tower: text, image, concat, fusion')
+const summary = trainStage('two_tower')
+
+step('int8 embeddings for KV (shared codec)')
+const embeddings = quantizeEmbeddings(join(out, 'two_tower', 'fusion'), out)
+for (const [name, set] of Object.entries(embeddings.sets))
+  console.log(`  ${name}: ${set.rows} × ${set.dim}, max |x − x̂| ${set.max_abs_error.toExponential(2)}, mean relative error ${(100 * set.mean_relative_error).toFixed(2)} %`)
+
+step('re-rankers: ARMMT teacher and ablations, distilled edge head')
+const rerank = trainStage('rerank')
+const models: Record<string, ModelSpec> = { ...summary.onnx, ...rerank.onnx }
 
 step('parity: onnxruntime-node vs PyTorch')
 const parity: Record<string, number> = {}
@@ -65,7 +81,15 @@ for (const [name, spec] of Object.entries(models)) {
 step('evaluation (test split)')
 const world = loadWorld(worldDir)
 const worldManifest = readManifest(worldDir)
-const ranking = evaluate(world, 'test', { retrieval: BASELINES.retrieval(world), oracle: BASELINES.oracle(world) })
+const runs: Record<string, Float32Array> = { retrieval: BASELINES.retrieval(world), oracle: BASELINES.oracle(world) }
+for (const [name, ranker] of Object.entries(rerank.rankers as Record<string, { scores: Record<string, string> }>))
+  for (const [seed, file] of Object.entries(ranker.scores)) runs[`${name}#${seed}`] = readNpy(file).data as Float32Array
+const ranking = evaluate(world, 'test', runs)
+const rankers = summarizeSeeds(ranking.rankers)
+for (const [name, m] of Object.entries(rankers))
+  console.log(`  ${name.padEnd(15)} ndcg@10_true ${m['ndcg@10_true'].toFixed(4)}  share ${m.oracle_gain_share.toFixed(3)}${m.std ? ` ± ${m.std.oracle_gain_share.toFixed(3)}` : ''}  auc ${m.auc.toFixed(4)}  gauc ${m.gauc.toFixed(4)}`)
+const gainKept = (rankers.head.oracle_gain_share / rankers.armmt.oracle_gain_share)
+console.log(`  head keeps ${(100 * gainKept).toFixed(1)} % of the teacher's NDCG@10 gain at ${(100 * rerank.flops.head / rerank.flops.armmt).toFixed(1)} % of its FLOPs`)
 const twoTower: Record<string, object> = {}
 for (const [mode, variant] of Object.entries(summary.variants as Record<string, { dir: string; seconds: number }>)) {
   const q = readNpy(join(variant.dir, 'query_emb.npy'))
@@ -80,21 +104,38 @@ const metrics = {
   preset: opts.preset,
   split: 'test',
   world: { preset: worldManifest.preset, seed: worldManifest.seed, content_hash: worldManifest.content_hash },
-  rankers: ranking.rankers,
+  rankers,
   two_tower: twoTower,
+  flops: rerank.flops,
+  distillation: { head_gain_share_of_teacher: gainKept, head_flops_share_of_teacher: rerank.flops.head / rerank.flops.armmt },
+  train_sessions: rerank.train_sessions,
+  train_seconds: Object.fromEntries(Object.entries(rerank.rankers as Record<string, { seconds: number[] }>).map(([n, r]) => [n, r.seconds])),
+  embeddings: embeddings.sets,
   parity_max_abs_diff: parity,
 }
 writeFileSync(join(out, 'metrics.json'), JSON.stringify(metrics, null, 2) + '\n')
+// One version names the whole release: the edge head, the teacher and the embeddings it reads.
+const version = createHash('sha256')
+for (const name of ['armmt', 'edge_head']) version.update(readFileSync(join(out, models[name].file)))
+version.update(embeddings.version)
 const manifest = {
+  version: `rr-${version.digest('hex').slice(0, 12)}`,
   synthetic_world: metrics.world,
-  embedding: { dim: (models.item_tower.outputs[0].shape[1] as number), source: 'item_tower (two-tower fusion)' },
+  embedding: {
+    dim: models.item_tower.outputs[0].shape[1] as number,
+    source: 'item_tower (two-tower fusion)',
+    version: embeddings.version,
+    quantization: { codec: embeddings.codec, dtype: 'int8', scale: 'float32 per vector' },
+    kv_prefix: `emb/${embeddings.version}/`,
+    files: { items: 'embeddings/items', queries: 'embeddings/queries' },
+  },
   models,
 }
 writeFileSync(join(out, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n')
 
 if (publish) {
   step('publish into models/')
-  for (const dir of ['onnx', 'parity']) {
+  for (const dir of ['onnx', 'parity', 'embeddings']) {
     rmSync(join('models', dir), { recursive: true, force: true })
     cpSync(join(out, dir), join('models', dir), { recursive: true })
   }

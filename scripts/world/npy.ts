@@ -5,10 +5,10 @@ import { readFileSync, writeFileSync } from 'node:fs'
  * can `np.load(..., mmap_mode="r")` what TypeScript wrote and the other way round.
  * npm has .npy parsers but no maintained writer; the format is a fixed header + raw data.
  */
-export type Dtype = 'float32' | 'int32' | 'uint8'
-export type TypedArray = Float32Array | Int32Array | Uint8Array
+export type Dtype = 'float32' | 'int32' | 'uint8' | 'int8'
+export type TypedArray = Float32Array | Int32Array | Uint8Array | Int8Array
 
-const DESCR: Record<Dtype, string> = { float32: '<f4', int32: '<i4', uint8: '|u1' }
+const DESCR: Record<Dtype, string> = { float32: '<f4', int32: '<i4', uint8: '|u1', int8: '|i1' }
 const MAGIC = Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 0x01, 0x00])
 
 export interface NdArray<T extends TypedArray = TypedArray> {
@@ -20,6 +20,7 @@ export interface NdArray<T extends TypedArray = TypedArray> {
 export function dtypeOf(data: TypedArray): Dtype {
   if (data instanceof Float32Array) return 'float32'
   if (data instanceof Int32Array) return 'int32'
+  if (data instanceof Int8Array) return 'int8'
   return 'uint8'
 }
 
@@ -51,7 +52,13 @@ export function decodeNpy(buf: Buffer): NdArray {
   // Copy so the typed array is aligned regardless of where the Buffer's bytes sit.
   const bytes = new Uint8Array(buf.subarray(start + headerLen))
   const data =
-    dtype === 'float32' ? new Float32Array(bytes.buffer) : dtype === 'int32' ? new Int32Array(bytes.buffer) : bytes
+    dtype === 'float32'
+      ? new Float32Array(bytes.buffer)
+      : dtype === 'int32'
+        ? new Int32Array(bytes.buffer)
+        : dtype === 'int8'
+          ? new Int8Array(bytes.buffer)
+          : bytes
   return { dtype, shape, data }
 }
 

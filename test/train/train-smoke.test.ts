@@ -30,8 +30,46 @@ describe.skipIf(!runnable)('`npm run train -- --preset smoke` end to end', () =>
       expect(metrics.two_tower[mode]['recall@100'], mode).toBeGreaterThan(0.1)
       expect(metrics.two_tower[mode]['recall@100'], mode).toBeLessThanOrEqual(1)
     }
-    expect(Object.keys(metrics.parity_max_abs_diff).sort()).toEqual(['item_tower', 'query_tower'])
+    expect(Object.keys(metrics.parity_max_abs_diff).sort()).toEqual(['armmt', 'edge_head', 'item_tower', 'query_tower'])
     for (const d of Object.values(metrics.parity_max_abs_diff)) expect(d).toBeLessThanOrEqual(1e-4)
+  }, 300_000) // the whole smoke chain, two-tower and re-rankers over two seeds: ~100 s here
+
+  it('reports every re-ranker over seeds (mean and std) and the FLOPs of teacher and head', () => {
+    const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'))
+    for (const name of ['pointwise_text', 'prm', 'armmt_no_cafu', 'armmt_no_aux', 'armmt', 'head']) {
+      const m = metrics.rankers[name]
+      expect(m.seeds, name).toEqual([1, 2])
+      for (const key of ['ndcg@10', 'ndcg@10_true', 'auc', 'gauc', 'oracle_gain_share']) {
+        expect(Number.isFinite(m[key]), `${name} ${key}`).toBe(true)
+        expect(m.std[key], `${name} std ${key}`).toBeGreaterThanOrEqual(0)
+      }
+    }
+    expect(log).toMatch(/armmt\[seed 2\] epoch 1\/1 loss [\d.]+ valid [\d.]+/)
+    expect(metrics.flops.head).toBeGreaterThan(0)
+    expect(metrics.flops.head).toBeLessThan(metrics.flops.armmt / 10)
+    expect(metrics.distillation.head_flops_share_of_teacher).toBeCloseTo(metrics.flops.head / metrics.flops.armmt, 6)
+  })
+
+  it('writes the int8 KV embeddings and a manifest naming version, quantization and KV prefix', () => {
+    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'))
+    expect(manifest.version).toMatch(/^rr-[0-9a-f]{12}$/)
+    expect(manifest.embedding).toMatchObject({ dim: 64, quantization: { dtype: 'int8' }, kv_prefix: `emb/${manifest.embedding.version}/` })
+    const items = readNpy(join(out, `${manifest.embedding.files.items}.int8.npy`))
+    const scale = readNpy(join(out, `${manifest.embedding.files.items}.scale.npy`))
+    expect(items.dtype).toBe('int8')
+    expect(items.shape).toEqual([2000, 64])
+    expect(scale.shape).toEqual([2000])
+    // Dequantized vectors are the float ones within half a quantization step.
+    const float = readNpy(join(out, 'two_tower', 'fusion', 'item_emb.npy')).data as Float32Array
+    for (let r = 0; r < 50; r++)
+      for (let i = 0; i < 64; i++)
+        expect(Math.abs((items.data[r * 64 + i] as number) * (scale.data[r] as number) - float[r * 64 + i])).toBeLessThanOrEqual((scale.data[r] as number) / 2 + 1e-7)
+    for (const name of ['armmt', 'edge_head']) {
+      const spec = manifest.models[name]
+      expect(spec.outputs).toEqual([{ name: 'score', dtype: 'float32', shape: ['batch', 'list'] }])
+      expect(spec.inputs.find((i: { name: string }) => i.name === 'mask').shape).toEqual(['batch', 'list'])
+      expect(spec.inputs.find((i: { name: string }) => i.name === 'hist_mask').shape).toEqual(['batch', 'history'])
+    }
   })
 
   it('the exported query tower reproduces the embeddings training wrote', async () => {

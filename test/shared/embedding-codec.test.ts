@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest'
+import { CorruptEmbedding, decodeEmbedding, dequantize, encodeEmbedding, quantize } from '../../functions/shared/embedding-codec.ts'
+
+describe('the KV embedding codec (int8 + scale, base64 text)', () => {
+  const x = Float32Array.from({ length: 64 }, (_, i) => Math.sin(i * 1.7) * (i % 5 === 0 ? 0.9 : 0.2))
+
+  it('round-trips through text within half a quantization step', () => {
+    const q = quantize(x)
+    expect(q.scale).toBe(Math.fround(Math.max(...Array.from(x, Math.abs)) / 127))
+    const back = dequantize(decodeEmbedding(encodeEmbedding(q), 64))
+    for (let i = 0; i < 64; i++) expect(Math.abs(back[i] - x[i])).toBeLessThanOrEqual(q.scale / 2 + 1e-7)
+    // The largest component maps to ±127 exactly.
+    expect(Math.max(...Array.from(q.q, Math.abs))).toBe(127)
+  })
+
+  it('stores 4 + dim bytes as base64 text', () => {
+    const text = encodeEmbedding(quantize(x))
+    expect(text).toMatch(/^[A-Za-z0-9+/]+=*$/)
+    expect(atob(text).length).toBe(68)
+  })
+
+  it('encodes a zero vector with scale 0 and decodes it to zeros', () => {
+    const back = dequantize(decodeEmbedding(encodeEmbedding(quantize(new Float32Array(8))), 8))
+    expect(Array.from(back)).toEqual(new Array(8).fill(0))
+  })
+
+  it('rejects a non-finite vector', () => {
+    expect(() => quantize([1, Number.NaN])).toThrow(RangeError)
+  })
+
+  it('names what is wrong with a corrupt value', () => {
+    const good = encodeEmbedding(quantize(x))
+    expect(() => decodeEmbedding(good, 32)).toThrow(CorruptEmbedding)
+    expect(() => decodeEmbedding(good, 32)).toThrow(/68 bytes, expected 36/)
+    expect(() => decodeEmbedding('%%% not base64', 64)).toThrow(/not base64/)
+    const nanScale = new Uint8Array(68)
+    new DataView(nanScale.buffer).setFloat32(0, Number.NaN, true)
+    expect(() => decodeEmbedding(btoa(String.fromCharCode(...nanScale)), 64)).toThrow(/bad scale/)
+  })
+})
