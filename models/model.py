@@ -170,6 +170,13 @@ class GainHead(nn.Module):
         return {"click": click, "buy": buy, "score": torch.where(mask > 0.5, score, torch.full_like(score, PAD_SCORE))}
 
 
+def log_price(price, stats):
+    """Price [B, L] → standardized log price [B, L, 1]; `stats` (mean, std of log price) is a
+    buffer each model registers as `price_stats`, set from the training catalog (train.py), so it
+    travels with the exported model."""
+    return ((torch.log(price) - stats[0]) / stats[1])[..., None]
+
+
 class ContextAwareFusion(nn.Module):
     """CAFU — our reconstruction of ARMMT's Context-Aware Fusion Unit (its Fig. 3; the equations are
     not available to us). What the paper describes: initial modality weights by mean pooling,
@@ -246,7 +253,6 @@ class ARMMT(nn.Module):
         self.head = GainHead(dim)
         self.aux_text = nn.Linear(dim, 1)
         self.aux_image = nn.Linear(dim, 1)
-        # log-price standardization, set from the training catalog (train.py) and exported with the model
         self.register_buffer("price_stats", torch.tensor([0.0, 1.0]))
 
     def forward(self, query, text, image, price, mask, hist_text, hist_image, hist_mask):
@@ -258,7 +264,7 @@ class ARMMT(nn.Module):
         pt = self.history_text(ct, ht, hist_mask)  # [B, L, d]
         pi = self.history_image(ci, hi, hist_mask)
         p = self.personal_fusion(torch.stack([pt, pi], dim=2), c)  # [B, L, d]
-        price = ((torch.log(price) - self.price_stats[0]) / self.price_stats[1])[..., None]  # [B, L, 1]
+        price = log_price(price, self.price_stats)  # [B, L, 1]
         x = self.item_view(self.item_rep(torch.cat([f, q[:, None] * f, price], dim=-1)), mask)  # [B, L, d]
         y = self.personal_view(self.personal_rep(torch.cat([p, f], dim=-1)), mask)  # [B, L, d]
         h = x + torch.sigmoid(self.gate(torch.cat([x, y], dim=-1))) * y
@@ -283,7 +289,7 @@ class PointwiseText(nn.Module):
         L = ct.shape[1]
         u = masked_mean(self.text(hist_text), hist_mask)[:, None].expand(-1, L, -1)
         q = self.query(query)
-        price = ((torch.log(price) - self.price_stats[0]) / self.price_stats[1])[..., None]  # [B, L, 1]
+        price = log_price(price, self.price_stats)  # [B, L, 1]
         return self.head(self.net(torch.cat([ct, q[:, None].expand(-1, L, -1), u, price], dim=-1)), mask, match(q, ct))
 
 
@@ -307,7 +313,7 @@ class PRM(nn.Module):
         L = e.shape[1]
         u = masked_mean(self.item(torch.cat([self.text(hist_text), self.image(hist_image)], dim=-1)), hist_mask)[:, None].expand(-1, L, -1)
         q = self.query(query)
-        price = ((torch.log(price) - self.price_stats[0]) / self.price_stats[1])[..., None]  # [B, L, 1]
+        price = log_price(price, self.price_stats)  # [B, L, 1]
         x = self.input(torch.cat([e, q[:, None].expand(-1, L, -1), u, price], dim=-1))
         for block in self.blocks:
             x = block(x, mask)

@@ -43,7 +43,7 @@ class Progress:
 def click_pairs(world, split):
     """(query, item) for every click of a split; purchases appear twice (weighted up)."""
     row_session = world.row_session  # [candidates]
-    in_split = world.session[row_session, 2] == world.split_code(split)
+    in_split = split_rows(world, split)
     click = np.asarray(world["cand_click"]).astype(bool) & in_split
     buy = np.asarray(world["cand_purchase"]).astype(bool) & in_split
     rows = np.concatenate([np.nonzero(click)[0], np.nonzero(buy)[0]])
@@ -171,7 +171,7 @@ class ListInputs:
     def __init__(self, world, features, edge):
         self.features = features  # query [Q, 128], text [N, 128], image [N, 128]
         self.price = torch.from_numpy(np.array(world["item_price"], dtype=np.float32))
-        self.edge = edge  # (query [Q, E], item [N, E]) dequantized, or None
+        self.edge = edge  # (query [Q, E], item [N, E]), int8-dequantized
 
     @staticmethod
     def common(b):
@@ -303,27 +303,36 @@ def stage_rerank(world, cfg, out):
     os.makedirs(os.path.join(d, "scores"), exist_ok=True)
     print(f"rerank: {len(train)} training sessions, seeds {list(rc.seeds)}", flush=True)
 
-    def save_scores(name, seed, scores):
-        file = os.path.join(d, "scores", f"{name}.seed{seed}.npy")
-        np.save(file, scores[test_rows])
-        return file
-
     summary = {"rankers": {}, "train_sessions": int(len(train))}
-    teacher = None
-    for name, (factory, aux) in RANKERS.items():
+
+    def over_seeds(name, make_model, make_inputs, loss_of, epochs):
+        """Trains `name` once per seed, saving its test-split scores; returns the first seed's model."""
         entry = summary["rankers"][name] = {"scores": {}, "seconds": []}
+        first = None
         for seed in rc.seeds:
             started = time.time()
             torch.manual_seed(seed)
-            model = factory(features[0].shape[1], features[1].shape[1], features[2].shape[1], dim=cfg.two_tower.dim, heads=rc.heads)
-            model.price_stats.copy_(price_stats)
-            init_from_two_tower(model, two_tower)
-            loss_of = lambda o, exam, b, w=aux * rc.aux_weight: label_loss(o, exam, b, w)
-            train_ranker(world, train, valid, inputs.teacher, model, loss_of, rc.epochs, rc, seed, f"{name}[seed {seed}]")
-            entry["scores"][seed] = save_scores(name, seed, score_rows(world, world.sessions("test"), inputs.teacher, model))
+            model = make_model()
+            train_ranker(world, train, valid, make_inputs, model, loss_of, epochs, rc, seed, f"{name}[seed {seed}]")
+            file = os.path.join(d, "scores", f"{name}.seed{seed}.npy")
+            np.save(file, score_rows(world, world.sessions("test"), make_inputs, model)[test_rows])
+            entry["scores"][seed] = file
             entry["seconds"].append(round(time.time() - started, 1))
-            if name == TEACHER and teacher is None:
-                teacher = model
+            if first is None:
+                first = model
+        return first
+
+    def teacher_family(factory):
+        model = factory(*(f.shape[1] for f in features), dim=cfg.two_tower.dim, heads=rc.heads)
+        model.price_stats.copy_(price_stats)
+        init_from_two_tower(model, two_tower)
+        return model
+
+    for name, (factory, aux) in RANKERS.items():
+        loss_of = lambda o, exam, b, w=aux * rc.aux_weight: label_loss(o, exam, b, w)
+        model = over_seeds(name, lambda: teacher_family(factory), inputs.teacher, loss_of, rc.epochs)
+        if name == TEACHER:
+            teacher = model
 
     # The head learns from the first seed's teacher: its scores on every training list.
     started = time.time()
@@ -335,17 +344,7 @@ def stage_rerank(world, cfg, out):
         t = torch.where(torch.from_numpy(b["mask"]), t, torch.full_like(t, PAD_SCORE))
         return rc.distill_weight * distill_loss(o["score"], t) + rc.label_weight * label_loss(o, exam, b)
 
-    entry = summary["rankers"]["head"] = {"scores": {}, "seconds": []}
-    head = None
-    for seed in rc.seeds:
-        started = time.time()
-        torch.manual_seed(seed)
-        model = EdgeHead(inputs.edge[1].shape[1], rc.head_dim, rc.head_heads)
-        train_ranker(world, train, valid, inputs.head, model, head_loss, rc.head_epochs, rc, seed, f"head[seed {seed}]")
-        entry["scores"][seed] = save_scores("head", seed, score_rows(world, world.sessions("test"), inputs.head, model))
-        entry["seconds"].append(round(time.time() - started, 1))
-        if head is None:
-            head = model
+    head = over_seeds("head", lambda: EdgeHead(inputs.edge[1].shape[1], rc.head_dim, rc.head_heads), inputs.head, head_loss, rc.head_epochs)
 
     summary["onnx"], summary["flops"] = export_pair(world, inputs, teacher, head, out)
     with open(os.path.join(d, "summary.json"), "w") as f:

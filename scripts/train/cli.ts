@@ -88,8 +88,9 @@ const ranking = evaluate(world, 'test', runs)
 const rankers = summarizeSeeds(ranking.rankers)
 for (const [name, m] of Object.entries(rankers))
   console.log(`  ${name.padEnd(15)} ndcg@10_true ${m['ndcg@10_true'].toFixed(4)}  share ${m.oracle_gain_share.toFixed(3)}${m.std ? ` ± ${m.std.oracle_gain_share.toFixed(3)}` : ''}  auc ${m.auc.toFixed(4)}  gauc ${m.gauc.toFixed(4)}`)
-const gainKept = (rankers.head.oracle_gain_share / rankers.armmt.oracle_gain_share)
-console.log(`  head keeps ${(100 * gainKept).toFixed(1)} % of the teacher's NDCG@10 gain at ${(100 * rerank.flops.head / rerank.flops.armmt).toFixed(1)} % of its FLOPs`)
+const gainKept = rankers.head.oracle_gain_share / rankers.armmt.oracle_gain_share
+const flopsShare = rerank.flops.head / rerank.flops.armmt
+console.log(`  head keeps ${(100 * gainKept).toFixed(1)} % of the teacher's NDCG@10 gain at ${(100 * flopsShare).toFixed(1)} % of its FLOPs`)
 const twoTower: Record<string, object> = {}
 for (const [mode, variant] of Object.entries(summary.variants as Record<string, { dir: string; seconds: number }>)) {
   const q = readNpy(join(variant.dir, 'query_emb.npy'))
@@ -107,7 +108,7 @@ const metrics = {
   rankers,
   two_tower: twoTower,
   flops: rerank.flops,
-  distillation: { head_gain_share_of_teacher: gainKept, head_flops_share_of_teacher: rerank.flops.head / rerank.flops.armmt },
+  distillation: { head_gain_share_of_teacher: gainKept, head_flops_share_of_teacher: flopsShare },
   train_sessions: rerank.train_sessions,
   train_seconds: Object.fromEntries(Object.entries(rerank.rankers as Record<string, { seconds: number[] }>).map(([n, r]) => [n, r.seconds])),
   embeddings: embeddings.sets,
