@@ -26,8 +26,10 @@ class RerankConfig:
     seeds: tuple = (1, 2, 3)
     head_dim: int = 32
     head_heads: int = 2
-    head_epochs: int = 2
+    head_epochs: int = 1
+    head_sessions: int = 0  # the head distils on this many training sessions (0: all — the teacher labels any list for free)
     distill_weight: float = 1.0  # list-wise KL to the teacher's score distribution
+    distill_temperature: float = 2.0  # softens both distributions (KL scaled by T², as usual)
     label_weight: float = 0.5  # plus the same position-debiased label loss the teacher trains on
 
 

@@ -74,9 +74,14 @@ class ScoreOutput(nn.Module):
 
 
 def rerank_axes(inputs):
-    """Dynamic axes of a re-ranker's inputs (batch, then list — or history for names starting
-    "hist"/"history") and of its score output [batch, list]."""
-    axes = {k: {0: "batch", 1: "history" if k.startswith("hist") else "list"} if v.dim() > 1 else {0: "batch"} for k, v in inputs.items()}
+    """Dynamic axes of a re-ranker's inputs and of its score output [batch, list]: the query is
+    [batch, features]; every other input is [batch, list, …], or [batch, history, …] for names
+    starting "hist"."""
+    def axes_of(name, tensor):
+        if name == "query" or tensor.dim() == 1:
+            return {0: "batch"}
+        return {0: "batch", 1: "history" if name.startswith("hist") else "list"}
+    axes = {k: axes_of(k, v) for k, v in inputs.items()}
     return {**axes, "score": {0: "batch", 1: "list"}}
 
 

@@ -218,10 +218,12 @@ def label_loss(out, exam, b, aux_weight=0.0):
     return (nll * mask).sum() / mask.sum()
 
 
-def distill_loss(score, teacher_score):
-    """List-wise KL(teacher ‖ student) over each list's softmax of scores (pads hold PAD_SCORE)."""
-    p = teacher_score.softmax(dim=1)
-    return (p * (torch.log(p.clamp(min=1e-12)) - score.log_softmax(dim=1))).sum(1).mean()
+def distill_loss(score, teacher_score, temperature=1.0):
+    """List-wise KL(teacher ‖ student) over each list's softmax of scores / T (pads hold
+    PAD_SCORE), times T² so its gradient scale does not shrink with T."""
+    p = (teacher_score / temperature).softmax(dim=1)
+    kl = (p * (torch.log(p.clamp(min=1e-12)) - (score / temperature).log_softmax(dim=1))).sum(1).mean()
+    return kl * temperature**2
 
 
 def train_ranker(world, sessions, valid, make_inputs, model, loss_of, epochs, rc, seed, name):
@@ -305,7 +307,7 @@ def stage_rerank(world, cfg, out):
 
     summary = {"rankers": {}, "train_sessions": int(len(train))}
 
-    def over_seeds(name, make_model, make_inputs, loss_of, epochs):
+    def over_seeds(name, make_model, make_inputs, loss_of, epochs, sessions=train):
         """Trains `name` once per seed, saving its test-split scores; returns the first seed's model."""
         entry = summary["rankers"][name] = {"scores": {}, "seconds": []}
         first = None
@@ -313,7 +315,7 @@ def stage_rerank(world, cfg, out):
             started = time.time()
             torch.manual_seed(seed)
             model = make_model()
-            train_ranker(world, train, valid, make_inputs, model, loss_of, epochs, rc, seed, f"{name}[seed {seed}]")
+            train_ranker(world, sessions, valid, make_inputs, model, loss_of, epochs, rc, seed, f"{name}[seed {seed}]")
             file = os.path.join(d, "scores", f"{name}.seed{seed}.npy")
             np.save(file, score_rows(world, world.sessions("test"), make_inputs, model)[test_rows])
             entry["scores"][seed] = file
@@ -334,17 +336,22 @@ def stage_rerank(world, cfg, out):
         if name == TEACHER:
             teacher = model
 
-    # The head learns from the first seed's teacher: its scores on every training list.
+    # The head learns from the first seed's teacher: its scores on the head's training lists —
+    # by default every training session, since the teacher labels any list for free.
+    all_train = world.sessions("train")
+    head_train = all_train if not 0 < rc.head_sessions < len(all_train) else np.sort(np.random.default_rng(0).choice(all_train, rc.head_sessions, replace=False))
     started = time.time()
-    teacher_scores = torch.from_numpy(score_rows(world, np.concatenate([train, valid]), inputs.teacher, teacher))
+    teacher_scores = torch.from_numpy(score_rows(world, np.concatenate([head_train, valid]), inputs.teacher, teacher))
     print(f"rerank: teacher scored the training and validation lists in {time.time() - started:.0f}s", flush=True)
 
     def head_loss(o, exam, b):
         t = teacher_scores[torch.from_numpy(b["row"]).clamp(min=0)]
         t = torch.where(torch.from_numpy(b["mask"]), t, torch.full_like(t, PAD_SCORE))
-        return rc.distill_weight * distill_loss(o["score"], t) + rc.label_weight * label_loss(o, exam, b)
+        return rc.distill_weight * distill_loss(o["score"], t, rc.distill_temperature) + rc.label_weight * label_loss(o, exam, b)
 
-    head = over_seeds("head", lambda: EdgeHead(inputs.edge[1].shape[1], rc.head_dim, rc.head_heads), inputs.head, head_loss, rc.head_epochs)
+    print(f"rerank: the head distils on {len(head_train)} training sessions", flush=True)
+    summary["head_sessions"] = int(len(head_train))
+    head = over_seeds("head", lambda: EdgeHead(inputs.edge[1].shape[1], rc.head_dim, rc.head_heads), inputs.head, head_loss, rc.head_epochs, head_train)
 
     summary["onnx"], summary["flops"] = export_pair(world, inputs, teacher, head, out)
     with open(os.path.join(d, "summary.json"), "w") as f:

@@ -1,12 +1,31 @@
 /**
- * `npm start`: the main job on the committed defaults. Today that is the synthetic world
- * (default preset, seed 1) and the baseline evaluation; the edge worker takes this
- * command over when it lands (issue 4).
+ * `npm start`: the edge worker on the committed defaults. Seeds wrangler's local KV from the
+ * committed release when it is empty (or holds another release), then runs `wrangler dev` and
+ * prints the URL with a request to try.
  */
-import { spawnSync } from 'node:child_process'
-import { ensureWorld } from './world/ensure.ts'
+import { spawn } from 'node:child_process'
+import { seededMarker, seedKv, type SeedOptions } from './kv/seed.ts'
 
-const DIR = 'data/worlds/default'
-ensureWorld('default', 1, DIR)
-const r = spawnSync('npm', ['run', '--silent', 'evaluate', '--', '--world', DIR], { stdio: 'inherit' })
-process.exit(r.status ?? 1)
+const PORT = process.env.PORT ?? '8787'
+const seed: SeedOptions = { target: 'local', models: 'models', world: 'data/worlds/default' }
+
+const marker = seededMarker(seed)
+if (marker) console.log(`start: local KV already holds this release (${marker})`)
+else await seedKv(seed)
+
+const dev = spawn('npx', ['wrangler', 'dev', '--ip', '127.0.0.1', '--port', PORT], { stdio: ['inherit', 'pipe', 'inherit'] })
+let announced = false
+dev.stdout.setEncoding('utf8')
+dev.stdout.on('data', (chunk: string) => {
+  process.stdout.write(chunk)
+  const ready = /Ready on (http:\/\/\S+)/.exec(chunk)
+  if (ready && !announced) {
+    announced = true
+    const url = ready[1]
+    console.log(`\nedge-rerank is up at ${url}  (SYNTHETIC world, committed release)\n`)
+    console.log(`  curl ${url}/healthz`)
+    console.log(`  curl -s ${url}/v1/rerank -H 'content-type: application/json' -d @test/fixtures/requests/history.json\n`)
+  }
+})
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => dev.kill(signal))
+dev.on('exit', (code) => process.exit(code ?? 0))

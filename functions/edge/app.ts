@@ -1,15 +1,18 @@
 import { Hono } from 'hono'
+import { requestId } from 'hono/request-id'
+import { timing } from 'hono/timing'
 import { notFound, onError } from '../http/problem.ts'
+import type { EdgeEnv } from './env.ts'
+import { requestLog } from './request-log.ts'
+import { healthRoutes } from './routes/health.ts'
+import { rerankRoutes } from './routes/rerank.ts'
 
-/** Bindings the worker reads (wrangler.toml). Grows as the edge gains KV, the model and the origin. */
-export type Bindings = {
-  SERVICE_NAME: string
-}
-
-export const app = new Hono<{ Bindings: Bindings }>()
-
-// The model and embeddings arrive with issues 3 and 4; until then health says so plainly.
-app.get('/healthz', (c) => c.json({ status: 'ok', service: c.env.SERVICE_NAME, model: null, embeddings: null }))
+export const app = new Hono<EdgeEnv>()
+  .use(requestId())
+  .use(timing({ autoEnd: true }))
+  .use(requestLog)
+  .route('/', healthRoutes)
+  .route('/v1', rerankRoutes)
 
 app.notFound(notFound)
 app.onError(onError)

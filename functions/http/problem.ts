@@ -21,7 +21,9 @@ export const notFound: NotFoundHandler = (c) =>
   problemResponse(c, { status: 404, title: 'Not Found', detail: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` })
 
 export const onError: ErrorHandler = (err, c) => {
-  if (err instanceof HTTPException) return problemResponse(c, { status: err.status, title: err.message || 'Error' })
+  // Hono's own 4xx (e.g. the validator's "Malformed JSON in request body") concern the body.
+  if (err instanceof HTTPException)
+    return problemResponse(c, { status: err.status, title: err.status < 500 ? 'Bad Request' : 'Error', detail: err.message || undefined, ...(err.status < 500 ? { field: '(body)' } : {}) })
   console.error(JSON.stringify({ level: 'error', msg: 'unhandled', error: String(err) }))
   return problemResponse(c, { status: 500, title: 'Internal Server Error' })
 }

@@ -109,3 +109,12 @@ def test_the_head_costs_a_tenth_of_the_teacher_or_less():
     teacher = ARMMT(128, 128, 128, 64, 4)
     head = EdgeHead(64, 32, 2)
     assert count_flops(head, head_inputs(1, 100, 20)) * 10 <= count_flops(teacher, teacher_inputs(1, 100, 20))
+
+
+def test_rerank_axes_keep_the_query_width_fixed():
+    from models.export import rerank_axes
+    axes = rerank_axes(head_inputs(2, 5, 3))
+    assert axes["query"] == {0: "batch"}
+    assert axes["items"] == {0: "batch", 1: "list"} and axes["mask"] == {0: "batch", 1: "list"}
+    assert axes["history"] == {0: "batch", 1: "history"} and axes["hist_mask"] == {0: "batch", 1: "history"}
+    assert axes["score"] == {0: "batch", 1: "list"}

@@ -17,7 +17,8 @@ import { resolvePython } from '../python.ts'
 import { ensureWorld } from '../world/ensure.ts'
 import { readNpy } from '../world/npy.ts'
 import { loadWorld, readManifest } from '../world/store.ts'
-import { parityMaxDiff, type ModelSpec } from './parity.ts'
+import type { ModelSpec } from '../../functions/shared/manifest.ts'
+import { parityMaxDiff } from './parity.ts'
 import { quantizeEmbeddings } from './quantize.ts'
 import { summarizeSeeds } from './seeds.ts'
 
@@ -110,6 +111,7 @@ const metrics = {
   flops: rerank.flops,
   distillation: { head_gain_share_of_teacher: gainKept, head_flops_share_of_teacher: flopsShare },
   train_sessions: rerank.train_sessions,
+  head_sessions: rerank.head_sessions,
   train_seconds: Object.fromEntries(Object.entries(rerank.rankers as Record<string, { seconds: number[] }>).map(([n, r]) => [n, r.seconds])),
   embeddings: embeddings.sets,
   parity_max_abs_diff: parity,
@@ -142,5 +144,11 @@ if (publish) {
   }
   cpSync(join(out, 'metrics.json'), 'models/metrics.json')
   cpSync(join(out, 'manifest.json'), 'models/manifest.json')
+  if (opts.preset === 'default') {
+    // The edge's test fixtures carry the release's vectors and expected scores: rebuild them with it.
+    step('edge test fixtures from the new release')
+    const r = spawnSync('npx', ['tsx', 'scripts/fixtures/build.ts'], { stdio: 'inherit' })
+    if (r.status !== 0) throw new Error('building the edge fixtures failed')
+  }
 }
 console.log(`\ntrain: done in ${elapsed()}; wrote ${out}/metrics.json${publish ? ' and published to models/' : ''}`)

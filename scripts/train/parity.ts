@@ -1,14 +1,9 @@
 import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import * as ort from 'onnxruntime-node'
+import type { ModelSpec } from '../../functions/shared/manifest.ts'
 import { readNpy } from '../world/npy.ts'
 
-export interface ModelSpec {
-  file: string
-  parity?: string
-  inputs: { name: string; dtype: string; shape: (string | number)[] }[]
-  outputs: { name: string; dtype: string; shape: (string | number)[] }[]
-}
 
 /**
  * Replays a model's saved parity case (inputs and PyTorch's outputs, written at export) through

@@ -1,12 +1,28 @@
 import { SELF } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
+import { manifest } from '../../functions/edge/artifacts.ts'
+import { HEAD_MODEL_FILE } from '../../functions/edge/artifacts.ts'
+import { seedFixtureKv } from './harness.ts'
 
 // Runs inside workerd (vitest pool for Workers) against the worker that wrangler.toml names.
-describe('edge worker foundation', () => {
-  it('answers /healthz from workerd with the configured service name', async () => {
+describe('GET /healthz', () => {
+  it('bundles the model the manifest names', () => {
+    expect(manifest.models.edge_head.file).toBe(HEAD_MODEL_FILE)
+  })
+
+  it('reports the model and embedding versions, and whether KV holds this release', async () => {
+    const empty = await (await SELF.fetch('https://edge.test/healthz')).json()
+    expect(empty).toMatchObject({ status: 'degraded', model: manifest.version, embeddings: { version: manifest.embedding.version, kv: 'empty' } })
+    await seedFixtureKv()
     const res = await SELF.fetch('https://edge.test/healthz')
     expect(res.status).toBe(200)
-    expect(await res.json()).toEqual({ status: 'ok', service: 'edge-rerank', model: null, embeddings: null })
+    expect(await res.json()).toMatchObject({
+      status: 'ok',
+      service: 'edge-rerank',
+      model: manifest.version,
+      embeddings: { version: manifest.embedding.version, kv_prefix: manifest.embedding.kv_prefix, kv: 'ok', uploaded: { synthetic: true } },
+      origin: { configured: false },
+    })
   })
 
   it('answers an unknown route with a problem+json 404', async () => {

@@ -1,6 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { parityMaxDiff, type ModelSpec } from '../../scripts/train/parity.ts'
+import type { ModelSpec } from '../../functions/shared/manifest.ts'
+import { parityMaxDiff } from '../../scripts/train/parity.ts'
+import { readNpy } from '../../scripts/world/npy.ts'
 
 // The committed artifacts (models/manifest.json): onnxruntime-node must reproduce PyTorch's
 // outputs on the saved cases, at batch, list and history sizes other than the export's.
@@ -14,6 +16,20 @@ describe('committed ONNX models match PyTorch', () => {
       for (const io of [...spec.inputs, ...spec.outputs]) {
         expect(io.dtype).toBe('float32')
         expect(io.shape[0]).toBe('batch')
+      }
+    }
+  })
+
+  it('states each input shape as the saved cases have it (fixed sizes fixed, named axes consistent)', () => {
+    for (const [name, spec] of Object.entries(manifest.models)) {
+      const sizes: Record<string, number> = {}
+      for (const input of spec.inputs) {
+        const actual = readNpy(`models/${spec.parity}/input.${input.name}.npy`).shape
+        expect(input.shape.length, `${name}.${input.name}`).toBe(actual.length)
+        input.shape.forEach((d, i) => {
+          if (typeof d === 'number') expect(actual[i], `${name}.${input.name}[${i}]`).toBe(d)
+          else expect((sizes[d] ??= actual[i]), `${name}.${input.name}[${i}] is axis ${d}`).toBe(actual[i])
+        })
       }
     }
   })

@@ -1,0 +1,51 @@
+/**
+ * Re-rank answers in the Workers Cache API, keyed by the hash of the canonical request and the
+ * model version. hono/cache does not fit: it caches only GET and QUERY requests under the URL (or a
+ * generated key inside its own URL scheme), while these answers come from POST bodies and from the
+ * GET form alike and should share one entry per canonical request.
+ */
+import { requestHash } from '../shared/canonical-request.ts'
+import type { RerankRequest } from '../shared/rerank-api.ts'
+
+/** Headers stored with an answer (per-request ones — request id, timing — are not). */
+export const STORED_HEADERS = ['Content-Type', 'X-Rerank-Path', 'X-Model-Version'] as const
+
+export interface CachedAnswer {
+  body: string
+  headers: Record<string, string>
+}
+
+export class AnswerCache {
+  constructor(
+    private readonly ttlSeconds: number,
+    private readonly cache: Cache | undefined = typeof caches === 'undefined' ? undefined : caches.default,
+  ) {}
+
+  get enabled(): boolean {
+    return this.ttlSeconds > 0 && this.cache !== undefined
+  }
+
+  /** The cache key: a URL naming the hash (the Cache API keys by GET request URL). */
+  async key(req: RerankRequest, modelVersion: string, historyLimit: number): Promise<string> {
+    return `https://answers.edge-rerank.invalid/v1/rerank/${await requestHash(req, modelVersion, historyLimit)}`
+  }
+
+  async get(key: string): Promise<CachedAnswer | null> {
+    if (!this.enabled) return null
+    const hit = await this.cache!.match(key)
+    if (!hit) return null
+    const headers: Record<string, string> = {}
+    for (const h of STORED_HEADERS) {
+      const v = hit.headers.get(h)
+      if (v !== null) headers[h] = v
+    }
+    return { body: await hit.text(), headers }
+  }
+
+  async put(key: string, answer: CachedAnswer): Promise<void> {
+    if (!this.enabled) return
+    const headers = new Headers(answer.headers)
+    headers.set('Cache-Control', `public, max-age=${this.ttlSeconds}`)
+    await this.cache!.put(key, new Response(answer.body, { headers }))
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * The worker's bindings (wrangler.toml) and the run-time configuration read from its vars.
+ * Vars arrive as strings; each is parsed once per isolate, and a bad value names the var.
+ */
+import { z } from 'zod'
+
+export type Bindings = {
+  /** Item and query vectors, user histories (functions/shared/kv-keys.ts). */
+  EMBEDDINGS: KVNamespace
+  SERVICE_NAME?: string
+  /** Base URL of the full-model origin (its `/v1/rerank` answers the same contract); empty: none. */
+  ORIGIN_URL?: string
+  /** Secret (`wrangler secret put ORIGIN_TOKEN`): sent to the origin as a bearer token. */
+  ORIGIN_TOKEN?: string
+  /** Time budget of a request's origin call, from the request's arrival, in ms. */
+  ORIGIN_DEADLINE_MS?: string
+  /** Consecutive origin failures that open the breaker, and how long it stays open. */
+  BREAKER_FAILURES?: string
+  BREAKER_COOLDOWN_S?: string
+  /** Fallback when more than this share of the candidates has no embedding (auto mode). */
+  MAX_MISSING_SHARE?: string
+  /** How long answers stay in the Cache API (s); 0 turns answer caching off. */
+  CACHE_TTL_S?: string
+  /** KV edge-cache TTL for vectors and histories (s, ≥ 30). */
+  KV_CACHE_TTL_S?: string
+  /** History items the head reads (newest first). */
+  HISTORY_LIMIT?: string
+  /** In-isolate LRU of decoded vectors, in MiB. */
+  VECTOR_CACHE_MB?: string
+}
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max)
+
+const Config = z.object({
+  ORIGIN_URL: z.union([z.literal(''), z.url({ protocol: /^https?$/ })]).default(''),
+  ORIGIN_TOKEN: z.string().default(''),
+  ORIGIN_DEADLINE_MS: int(1, 30_000).default(300),
+  BREAKER_FAILURES: int(1, 1000).default(3),
+  BREAKER_COOLDOWN_S: int(1, 3600).default(30),
+  MAX_MISSING_SHARE: z.coerce.number().min(0).max(1).default(0.2),
+  CACHE_TTL_S: int(0, 86_400).default(300),
+  KV_CACHE_TTL_S: int(30, 86_400).default(300),
+  HISTORY_LIMIT: int(0, 200).default(50),
+  VECTOR_CACHE_MB: int(0, 64).default(16),
+})
+export type EdgeConfig = z.output<typeof Config>
+
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+const parsed = new WeakMap<object, EdgeConfig>()
+
+export function edgeConfig(env: Bindings): EdgeConfig {
+  let config = parsed.get(env)
+  if (!config) {
+    // Unset and empty vars take the defaults.
+    const vars = Object.fromEntries(Object.entries(env).filter(([, v]) => typeof v === 'string' && v !== ''))
+    const result = Config.safeParse(vars)
+    if (!result.success) {
+      const issue = result.error.issues[0]
+      throw new ConfigError(`wrangler var ${String(issue?.path[0])}: ${issue?.message}`)
+    }
+    config = result.data
+    parsed.set(env, config)
+  }
+  return config
+}

@@ -1,0 +1,157 @@
+/**
+ * Reads what the head needs from Workers KV: item and query vectors (embedding codec text under
+ * the release's versioned prefix) and user histories (by hashed user id).
+ *
+ * KV bulk reads take at most 100 keys and only text/JSON, so keys go out in chunks of 100,
+ * concurrently, as text with `cacheTtl`. Decoded vectors stay in an in-isolate LRU bounded in
+ * bytes, so a hot catalog costs no KV read at all.
+ */
+import { LRUCache } from 'lru-cache'
+import { CorruptEmbedding, decodeEmbedding, dequantize } from '../shared/embedding-codec.ts'
+import { historyKey, itemKey, metaKey, queryKey } from '../shared/kv-keys.ts'
+
+export const KV_BULK_LIMIT = 100
+
+/** KV could not be read (binding missing, operation failed): the edge cannot score. */
+export class KvUnavailable extends Error {
+  override name = 'KvUnavailable'
+}
+
+export interface StoreOptions {
+  prefix: string
+  dim: number
+  cacheTtl: number
+  vectorCacheBytes: number
+}
+
+export interface Lookup {
+  /** Decoded vectors by item id (only those found and intact). */
+  items: Map<string, Float32Array>
+  /** Query vector, or null when the query has none. */
+  query: Float32Array | null
+  /** The user's history read from KV (item ids, newest first); null when not read or none is stored. */
+  history: string[] | null
+  /** Keys whose value did not decode (wrong length, bad base64, bad scale). */
+  corrupt: string[]
+  /** Bulk read calls made, and keys that came from the in-isolate LRU. */
+  reads: number
+  lruHits: number
+}
+
+let vectors: LRUCache<string, Float32Array> | undefined
+
+function vectorCache(bytes: number): LRUCache<string, Float32Array> | undefined {
+  if (bytes <= 0) return undefined
+  if (!vectors || vectors.maxSize !== bytes)
+    vectors = new LRUCache<string, Float32Array>({ maxSize: bytes, sizeCalculation: (v, k) => v.byteLength + 2 * k.length + 64 })
+  return vectors
+}
+
+/** The query vector's name in a lookup round (item ids never contain a space). */
+const QUERY = ' query'
+
+function place(out: Lookup, name: string, v: Float32Array): void {
+  if (name === QUERY) out.query = v
+  else out.items.set(name, v)
+}
+
+export class EmbeddingStore {
+  readonly #lru: LRUCache<string, Float32Array> | undefined
+
+  constructor(
+    private readonly kv: KVNamespace | undefined,
+    private readonly opts: StoreOptions,
+  ) {
+    this.#lru = vectorCache(opts.vectorCacheBytes)
+  }
+
+  /** Text values of `keys`, by key (null: absent), in concurrent bulk reads of ≤ 100 keys. */
+  async #bulkText(keys: string[]): Promise<{ values: Map<string, string | null>; reads: number }> {
+    const kv = this.kv
+    if (!kv) throw new KvUnavailable('the EMBEDDINGS KV binding is missing')
+    const chunks: string[][] = []
+    for (let i = 0; i < keys.length; i += KV_BULK_LIMIT) chunks.push(keys.slice(i, i + KV_BULK_LIMIT))
+    try {
+      const maps = await Promise.all(chunks.map((chunk) => kv.get(chunk, { type: 'text', cacheTtl: this.opts.cacheTtl })))
+      const values = new Map<string, string | null>()
+      for (const m of maps) for (const [k, v] of m) values.set(k, v)
+      return { values, reads: chunks.length }
+    } catch (e) {
+      throw new KvUnavailable(`KV read failed: ${e instanceof Error ? e.message : String(e)}`)
+    }
+  }
+
+  /**
+   * Vectors for `wanted` (LRU first, then KV) plus the raw text of `extra` keys, in one round of
+   * bulk reads. Found vectors land in `out` under their name (an item id, or QUERY).
+   */
+  async #round(wanted: Map<string, string>, extra: string[], out: Lookup): Promise<Map<string, string | null>> {
+    const fromKv: [string, string][] = []
+    for (const [name, key] of wanted) {
+      const hit = this.#lru?.get(key)
+      if (hit) (out.lruHits++, place(out, name, hit))
+      else fromKv.push([name, key])
+    }
+    const keys = [...fromKv.map(([, key]) => key), ...extra]
+    if (!keys.length) return new Map()
+    const { values, reads } = await this.#bulkText(keys)
+    out.reads += reads
+    for (const [name, key] of fromKv) {
+      const text = values.get(key)
+      if (text == null) continue
+      try {
+        const v = dequantize(decodeEmbedding(text, this.opts.dim))
+        this.#lru?.set(key, v)
+        place(out, name, v)
+      } catch (e) {
+        if (!(e instanceof CorruptEmbedding)) throw e
+        out.corrupt.push(key)
+      }
+    }
+    return values
+  }
+
+  /**
+   * One request's lookups: the query vector, the candidates' vectors, and the history's vectors —
+   * the history given in the request or, with only a user id, the one stored in KV. Two rounds at
+   * most: a stored history's items are known only once it is read.
+   */
+  async lookup(req: { query: string; ids: string[]; history?: string[]; userId?: string }): Promise<Lookup> {
+    const { prefix } = this.opts
+    const out: Lookup = { items: new Map(), query: null, history: null, corrupt: [], reads: 0, lruHits: 0 }
+    const wanted = new Map<string, string>([[QUERY, await queryKey(prefix, req.query)]])
+    for (const id of [...req.ids, ...(req.history ?? [])]) wanted.set(id, itemKey(prefix, id))
+    const hKey = req.history === undefined && req.userId !== undefined ? await historyKey(req.userId) : undefined
+    const values = await this.#round(wanted, hKey ? [hKey] : [], out)
+    if (hKey) {
+      out.history = parseHistory(values.get(hKey) ?? null, hKey, out.corrupt)
+      const more = new Map((out.history ?? []).filter((id) => !out.items.has(id)).map((id) => [id, itemKey(prefix, id)]))
+      if (more.size) await this.#round(more, [], out)
+    }
+    return out
+  }
+
+  /** The upload marker under this release's prefix (null: nothing uploaded yet). */
+  async meta(): Promise<unknown> {
+    const { values } = await this.#bulkText([metaKey(this.opts.prefix)])
+    const text = values.get(metaKey(this.opts.prefix))
+    if (text == null) return null
+    try {
+      return JSON.parse(text)
+    } catch {
+      return { corrupt: true }
+    }
+  }
+}
+
+function parseHistory(text: string | null, key: string, corrupt: string[]): string[] | null {
+  if (text == null) return null
+  try {
+    const ids = JSON.parse(text)
+    if (Array.isArray(ids) && ids.every((x) => typeof x === 'string')) return ids
+  } catch {
+    // fall through
+  }
+  corrupt.push(key)
+  return null
+}

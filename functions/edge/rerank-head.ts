@@ -1,0 +1,96 @@
+/**
+ * The distilled re-rank head, run by onnxruntime-web (WASM SIMD, one thread) inside the isolate.
+ *
+ * Workers forbid compiling Wasm from bytes at run time, and ORT has no option that takes a
+ * compiled `WebAssembly.Module`; so the bundle imports the ORT wasm as a compiled module and,
+ * while ORT initialises, `WebAssembly.instantiate` is pointed at that module. The session is
+ * created lazily, once per isolate, and shared by every request the isolate serves.
+ */
+import * as ort from 'onnxruntime-web/wasm'
+import { assembleHeadInputs, type HeadFeatures } from '../shared/head-inputs.ts'
+import type { ModelSpec } from '../shared/manifest.ts'
+
+export interface HeadArtifacts {
+  spec: ModelSpec
+  dim: number
+  /** The compiled ORT wasm (`onnxruntime-web/ort-wasm-simd-threaded.wasm`). */
+  wasm: WebAssembly.Module
+  /** The ONNX model's bytes. */
+  model: ArrayBuffer | Uint8Array
+}
+
+/** The head failed to load or to run; the caller falls back (origin, then input order). */
+export class HeadUnavailable extends Error {
+  override name = 'HeadUnavailable'
+}
+
+/** A stand-in for ORT's wasm bytes: never compiled, only recognised and swapped for the module. */
+const PLACEHOLDER = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0])
+
+/** Creates the session, pointing ORT's one-time wasm instantiation at the compiled module. */
+async function createSession(wasm: WebAssembly.Module, model: Uint8Array): Promise<ort.InferenceSession> {
+  ort.env.wasm.numThreads = 1
+  ort.env.wasm.proxy = false
+  ort.env.wasm.wasmBinary = PLACEHOLDER
+  const instantiate = WebAssembly.instantiate
+  // ORT gives emscripten the placeholder bytes; emscripten calls instantiate(bytes, imports).
+  WebAssembly.instantiate = (async (source: unknown, imports?: WebAssembly.Imports) =>
+    source instanceof WebAssembly.Module
+      ? instantiate(source, imports)
+      : { module: wasm, instance: await instantiate(wasm, imports) }) as typeof WebAssembly.instantiate
+  try {
+    return await ort.InferenceSession.create(model, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' })
+  } finally {
+    WebAssembly.instantiate = instantiate
+  }
+}
+
+export class RerankHead {
+  #session?: Promise<ort.InferenceSession>
+  #output: string
+
+  constructor(private readonly artifacts: HeadArtifacts) {
+    const out = artifacts.spec.outputs[0]
+    if (!out) throw new Error('edge head: the manifest lists no output')
+    this.#output = out.name
+  }
+
+  /** Whether the session exists already (the first request of an isolate pays for it). */
+  get loaded(): boolean {
+    return this.#session !== undefined
+  }
+
+  #load(): Promise<ort.InferenceSession> {
+    const { wasm, model } = this.artifacts
+    this.#session ??= createSession(wasm, model instanceof Uint8Array ? model : new Uint8Array(model))
+    // A failed load is not cached: the next request tries again.
+    this.#session.catch(() => (this.#session = undefined))
+    return this.#session
+  }
+
+  /** One score per candidate, in the order given. Throws HeadUnavailable. */
+  async score(features: HeadFeatures): Promise<Float32Array> {
+    let session: ort.InferenceSession
+    try {
+      session = await this.#load()
+    } catch (e) {
+      throw new HeadUnavailable(`edge head failed to load: ${errorText(e)}`)
+    }
+    try {
+      const inputs = assembleHeadInputs(this.artifacts.spec, this.artifacts.dim, features)
+      const feeds: Record<string, ort.Tensor> = {}
+      for (const [name, t] of Object.entries(inputs)) feeds[name] = new ort.Tensor('float32', t.data, t.dims)
+      const result = await session.run(feeds)
+      const out = result[this.#output]?.data
+      if (!(out instanceof Float32Array) || out.length !== features.items.length)
+        throw new Error(`output ${this.#output} has ${out?.length ?? 0} values for ${features.items.length} candidates`)
+      const scores = Float32Array.from(out)
+      for (const t of Object.values(result)) t.dispose()
+      return scores
+    } catch (e) {
+      throw new HeadUnavailable(`edge head failed to run: ${errorText(e)}`)
+    }
+  }
+}
+
+const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e))

@@ -1,0 +1,188 @@
+/**
+ * One re-rank, after validation: fetch → plan → score → respond. Each step is a function here;
+ * the route only wires them to HTTP. Faults never throw out of `rerank`: each adds a reason, the
+ * next path is tried (edge head, origin), and the last resort is the input order ("passthrough").
+ */
+import { candidateRefs, type CandidateRef, type RerankPath, type RerankRequest, type RerankResponse } from '../shared/rerank-api.ts'
+import type { EdgeConfig } from './config.ts'
+import { KvUnavailable, type EmbeddingStore, type Lookup } from './embedding-store.ts'
+import { OriginFailure, type OriginClient } from './origin-client.ts'
+import { HeadUnavailable, type RerankHead } from './rerank-head.ts'
+
+/** Why an answer is not the full edge (or origin) answer; DESIGN.md "degraded" reasons. */
+export type Reason =
+  | 'kv_unavailable'
+  | 'history_unavailable'
+  | 'query_without_embedding'
+  | 'candidates_without_embedding'
+  | 'too_many_candidates_without_embedding'
+  | 'corrupt_embedding'
+  | 'head_unavailable'
+  | OriginFailure['reason']
+
+/** Reasons that concern only the edge head's inputs: an origin answer does not suffer them. */
+const EDGE_ONLY: ReadonlySet<Reason> = new Set([
+  'kv_unavailable',
+  'query_without_embedding',
+  'candidates_without_embedding',
+  'too_many_candidates_without_embedding',
+  'corrupt_embedding',
+])
+
+export interface RerankDeps {
+  store: EmbeddingStore
+  head: RerankHead
+  origin: OriginClient
+  config: EdgeConfig
+  /** Release version of the edge (manifest `version`). */
+  model: string
+  /** Epoch ms by which the origin must have answered. */
+  deadlineAt: number
+  /** Runs `fn` as the named Server-Timing span. */
+  time: <T>(name: 'kv' | 'infer' | 'origin', fn: () => Promise<T>) => Promise<T>
+  /** Structured detail for the request's log line. */
+  note: (fields: Record<string, unknown>) => void
+}
+
+export interface Answer {
+  body: RerankResponse
+  /** Only full, undegraded answers go into the cache: a cached fault would outlive the fault. */
+  cacheable: boolean
+  /** Why the edge did not answer itself, when the origin did. */
+  fallback: Reason[]
+}
+
+/** What the KV lookup gave this request. */
+interface Fetched {
+  lookup: Lookup | null
+  history: string[]
+  reasons: Reason[]
+}
+
+// ---- fetch: vectors and history from KV -----------------------------------------------------
+
+async function fetchInputs(req: RerankRequest, cands: CandidateRef[], d: RerankDeps): Promise<Fetched> {
+  const reasons: Reason[] = []
+  const given = req.user?.history?.slice(0, d.config.HISTORY_LIMIT)
+  let lookup: Lookup | null = null
+  try {
+    lookup = await d.time('kv', () =>
+      d.store.lookup({ query: req.query, ids: cands.map((c) => c.id), history: given, userId: req.user?.id }),
+    )
+  } catch (e) {
+    if (!(e instanceof KvUnavailable)) throw e
+    d.note({ kv_error: e.message })
+    reasons.push('kv_unavailable')
+    // With only a user id, the history lived in KV: personalization is lost.
+    if (given === undefined && req.user?.id !== undefined) reasons.push('history_unavailable')
+  }
+  if (lookup) {
+    d.note({ kv_reads: lookup.reads, lru_hits: lookup.lruHits })
+    if (lookup.corrupt.length) (reasons.push('corrupt_embedding'), d.note({ corrupt_keys: lookup.corrupt.length }))
+  }
+  const history = (given ?? lookup?.history ?? []).slice(0, d.config.HISTORY_LIMIT)
+  return { lookup, history, reasons }
+}
+
+// ---- plan: which paths to try, in order ------------------------------------------------------
+
+type Attempt = 'edge' | 'origin'
+
+function plan(req: RerankRequest, cands: CandidateRef[], f: Fetched, d: RerankDeps): { attempts: Attempt[]; canEdge: boolean } {
+  const known = f.lookup ? cands.filter((c) => f.lookup!.items.has(c.id)).length : 0
+  const canEdge = f.lookup?.query != null && known > 0
+  if (f.lookup && !f.lookup.query) f.reasons.push('query_without_embedding')
+  const missingShare = 1 - known / cands.length
+  let edgeGood = canEdge
+  if (f.lookup?.query && missingShare > d.config.MAX_MISSING_SHARE) (f.reasons.push('too_many_candidates_without_embedding'), (edgeGood = false))
+  else if (canEdge && known < cands.length) f.reasons.push('candidates_without_embedding')
+  const attempts: Attempt[] =
+    req.mode === 'full' ? ['origin', 'edge'] : req.mode === 'edge' ? ['edge'] : edgeGood ? ['edge', 'origin'] : ['origin', 'edge']
+  return { attempts, canEdge }
+}
+
+// ---- score: the edge head, or the origin -----------------------------------------------------
+
+async function scoreAtEdge(req: RerankRequest, cands: CandidateRef[], f: Fetched, d: RerankDeps): Promise<Answer | null> {
+  const lookup = f.lookup!
+  const known = cands.filter((c) => lookup.items.has(c.id))
+  const history = f.history.flatMap((id) => lookup.items.get(id) ?? [])
+  let scores: Float32Array
+  try {
+    scores = await d.time('infer', () =>
+      d.head.score({ query: lookup.query!, items: known.map((c) => lookup.items.get(c.id)!), history }),
+    )
+  } catch (e) {
+    if (!(e instanceof HeadUnavailable)) throw e
+    d.note({ head_error: e.message })
+    f.reasons.push('head_unavailable')
+    return null
+  }
+  const order = known.map((c, i) => ({ id: c.id, score: scores[i], i })).sort((a, b) => b.score - a.score || a.i - b.i)
+  const unscored = cands.filter((c) => !lookup.items.has(c.id)).map((c) => ({ id: c.id, score: null }))
+  const items = [...order.map(({ id, score }) => ({ id, score })), ...unscored]
+  return respond('edge', items, req, d.model, f.reasons, [])
+}
+
+async function scoreAtOrigin(req: RerankRequest, cands: CandidateRef[], f: Fetched, d: RerankDeps): Promise<Answer | null> {
+  const fallback = [...f.reasons]
+  try {
+    const answer = await d.time('origin', () =>
+      d.origin.rerank({
+        body: {
+          query: req.query,
+          candidates: req.candidates,
+          ...(f.history.length ? { user: { history: f.history } } : {}),
+          ...(req.k !== undefined ? { k: req.k } : {}),
+          mode: 'full',
+        },
+        asked: new Set(cands.map((c) => c.id)),
+        expected: Math.min(req.k ?? cands.length, cands.length),
+        remainingMs: d.deadlineAt - Date.now(),
+      }),
+    )
+    const kept = f.reasons.filter((r) => !EDGE_ONLY.has(r))
+    const degraded = [...new Set([...kept, ...(answer.degraded ?? [])])]
+    return {
+      body: { items: answer.items, path: answer.path === 'passthrough' ? 'passthrough' : 'origin', model: answer.model, ...(degraded.length ? { degraded } : {}) },
+      cacheable: degraded.length === 0 && answer.path !== 'passthrough',
+      fallback: req.mode === 'full' ? [] : fallback,
+    }
+  } catch (e) {
+    if (!(e instanceof OriginFailure)) throw e
+    d.note({ origin_error: e.message })
+    f.reasons.push(e.reason)
+    return null
+  }
+}
+
+// ---- respond ---------------------------------------------------------------------------------
+
+function respond(path: RerankPath, items: RerankResponse['items'], req: RerankRequest, model: string, reasons: Reason[], fallback: Reason[]): Answer {
+  const degraded = [...new Set(reasons)]
+  return {
+    body: { items: items.slice(0, req.k ?? items.length), path, model, ...(degraded.length ? { degraded } : {}) },
+    cacheable: path !== 'passthrough' && degraded.length === 0,
+    fallback,
+  }
+}
+
+/** The last resort: by retrieval score when every candidate has one, else as given. */
+function passthrough(req: RerankRequest, cands: CandidateRef[], f: Fetched, d: RerankDeps): Answer {
+  const ranked = cands.every((c) => c.score !== null)
+    ? cands.map((c, i) => ({ ...c, i })).sort((a, b) => b.score! - a.score! || a.i - b.i)
+    : cands
+  return respond('passthrough', ranked.map(({ id, score }) => ({ id, score })), req, d.model, f.reasons, [])
+}
+
+export async function rerank(req: RerankRequest, d: RerankDeps): Promise<Answer> {
+  const cands = candidateRefs(req)
+  const fetched = await fetchInputs(req, cands, d)
+  const { attempts, canEdge } = plan(req, cands, fetched, d)
+  for (const attempt of attempts) {
+    const answer =
+      attempt === 'origin' ? await scoreAtOrigin(req, cands, fetched, d) : canEdge ? await scoreAtEdge(req, cands, fetched, d) : null
+    if (answer) return answer
+  }
+  return passthrough(req, cands, fetched, d)
+}

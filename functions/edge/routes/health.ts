@@ -1,0 +1,31 @@
+import { Hono } from 'hono'
+import { isolateHead, manifest } from '../artifacts.ts'
+import { edgeConfig } from '../config.ts'
+import { EmbeddingStore } from '../embedding-store.ts'
+import type { EdgeEnv } from '../env.ts'
+import { breakerFor } from '../origin-client.ts'
+
+/** What this worker serves (model and embedding versions) and whether its parts are there. */
+export const healthRoutes = new Hono<EdgeEnv>().get('/healthz', async (c) => {
+  const config = edgeConfig(c.env)
+  const { embedding } = manifest
+  const store = new EmbeddingStore(c.env.EMBEDDINGS, { prefix: embedding.kv_prefix, dim: embedding.dim, cacheTtl: config.KV_CACHE_TTL_S, vectorCacheBytes: 0 })
+  let kv: 'ok' | 'empty' | 'unavailable'
+  let uploaded: unknown = null
+  try {
+    uploaded = await store.meta()
+    kv = uploaded ? 'ok' : 'empty'
+  } catch {
+    kv = 'unavailable'
+  }
+  return c.json({
+    status: kv === 'ok' ? 'ok' : 'degraded',
+    service: c.env.SERVICE_NAME ?? 'edge-rerank',
+    model: manifest.version,
+    embeddings: { version: embedding.version, codec: embedding.quantization.codec, kv_prefix: embedding.kv_prefix, kv, uploaded },
+    head: { loaded: isolateHead().loaded },
+    origin: config.ORIGIN_URL
+      ? { configured: true, breaker: breakerFor(config.ORIGIN_URL, config.BREAKER_FAILURES, config.BREAKER_COOLDOWN_S * 1000).state }
+      : { configured: false },
+  })
+})

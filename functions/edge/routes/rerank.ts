@@ -1,0 +1,114 @@
+/**
+ * `POST /v1/rerank` (the contract in DESIGN.md) and its GET form for plain CDN caching
+ * (`GET /v1/rerank?query=…&candidates=id,id,…[&history=id,…][&k=…][&mode=…]`; no user id in a URL).
+ * The handler is thin: validate → cache lookup → rerank() → respond (+ cache).
+ */
+import { zValidator } from '@hono/zod-validator'
+import { Hono, type Context } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
+import { createMiddleware } from 'hono/factory'
+import { endTime, startTime } from 'hono/timing'
+import { z } from 'zod'
+import { problemResponse } from '../../http/problem.ts'
+import { firstIssue, RerankRequest, type RerankRequestInput } from '../../shared/rerank-api.ts'
+import { AnswerCache } from '../answer-cache.ts'
+import { isolateHead, manifest } from '../artifacts.ts'
+import { edgeConfig } from '../config.ts'
+import { EmbeddingStore } from '../embedding-store.ts'
+import type { EdgeEnv } from '../env.ts'
+import { breakerFor, OriginClient } from '../origin-client.ts'
+import { rerank, type RerankDeps } from '../rerank.ts'
+import { note } from '../request-log.ts'
+
+/** 200 candidates and a 200-item history with 64-character ids fit well inside this. */
+export const MAX_BODY_BYTES = 64 * 1024
+
+const list = (v: string | undefined) => (v === undefined || v === '' ? undefined : v.split(','))
+
+/** The GET form's parameters, mapped onto the POST body (and validated by the same schema). */
+const RerankQuery = z
+  .object({ query: z.string().optional(), candidates: z.string().optional(), history: z.string().optional(), k: z.string().optional(), mode: z.string().optional() })
+  // Missing or malformed parameters are left for RerankRequest to name.
+  .transform((q) => ({
+    query: q.query,
+    candidates: list(q.candidates),
+    ...(q.history !== undefined ? { user: { history: list(q.history) ?? [] } } : {}),
+    ...(q.k !== undefined ? { k: /^\d+$/.test(q.k) ? Number(q.k) : q.k } : {}),
+    ...(q.mode !== undefined ? { mode: q.mode } : {}),
+  }) as RerankRequestInput)
+  .pipe(RerankRequest)
+
+const invalid = (result: { success: boolean; error?: Parameters<typeof firstIssue>[0] }, c: Context) => {
+  if (!result.success && result.error) return problemResponse(c, { status: 400, title: 'Invalid request', ...firstIssue(result.error) })
+}
+
+const requireJson = createMiddleware(async (c, next) => {
+  const type = c.req.header('Content-Type') ?? ''
+  if (!/^application\/json\b/i.test(type))
+    return problemResponse(c, { status: 415, title: 'Unsupported Media Type', field: '(body)', detail: `send the body as application/json (got "${type || 'no Content-Type'}")` })
+  await next()
+})
+
+const limitBody = bodyLimit({
+  maxSize: MAX_BODY_BYTES,
+  onError: (c) => problemResponse(c, { status: 413, title: 'Payload Too Large', field: '(body)', detail: `the body exceeds ${MAX_BODY_BYTES} bytes` }),
+})
+
+function deps(c: Context<EdgeEnv>): RerankDeps {
+  const config = edgeConfig(c.env)
+  const { embedding } = manifest
+  return {
+    config,
+    model: manifest.version,
+    store: new EmbeddingStore(c.env.EMBEDDINGS, {
+      prefix: embedding.kv_prefix,
+      dim: embedding.dim,
+      cacheTtl: config.KV_CACHE_TTL_S,
+      vectorCacheBytes: config.VECTOR_CACHE_MB * 2 ** 20,
+    }),
+    head: isolateHead(),
+    origin: new OriginClient(config.ORIGIN_URL, config.ORIGIN_TOKEN, breakerFor(config.ORIGIN_URL, config.BREAKER_FAILURES, config.BREAKER_COOLDOWN_S * 1000)),
+    deadlineAt: c.get('arrivedAt') + config.ORIGIN_DEADLINE_MS,
+    time: async (name, fn) => {
+      startTime(c, name)
+      try {
+        return await fn()
+      } finally {
+        endTime(c, name)
+      }
+    },
+    note: (fields) => note(c, fields),
+  }
+}
+
+async function serve(c: Context<EdgeEnv>, req: RerankRequest): Promise<Response> {
+  const d = deps(c)
+  const cache = new AnswerCache(d.config.CACHE_TTL_S)
+  const who = req.user?.history !== undefined ? 'history' : req.user?.id !== undefined ? 'user_id' : 'anonymous'
+  note(c, { candidates: req.candidates.length, k: req.k ?? null, mode: req.mode, user: who })
+
+  let key: string | undefined
+  try {
+    key = await cache.key(req, d.model, d.config.HISTORY_LIMIT)
+    const hit = await cache.get(key)
+    if (hit) {
+      note(c, { cache: 'HIT', path: hit.headers['X-Rerank-Path'] })
+      return c.body(hit.body, 200, { ...hit.headers, 'X-Cache': 'HIT', 'Cache-Control': `public, max-age=${d.config.CACHE_TTL_S}` })
+    }
+  } catch (e) {
+    note(c, { cache_error: String(e) }) // a cache fault is a miss
+  }
+
+  const answer = await rerank(req, d)
+  const body = JSON.stringify(answer.body)
+  const headers: Record<string, string> = { 'Content-Type': 'application/json', 'X-Rerank-Path': answer.body.path, 'X-Model-Version': answer.body.model }
+  if (answer.cacheable && key && cache.enabled)
+    c.executionCtx.waitUntil(cache.put(key, { body, headers }).catch((e) => console.log(JSON.stringify({ level: 'warn', msg: 'cache put failed', request_id: c.get('requestId'), error: String(e) }))))
+  if (answer.fallback.length) headers['X-Rerank-Fallback'] = answer.fallback.join(',')
+  note(c, { cache: 'MISS', path: answer.body.path, model: answer.body.model, degraded: answer.body.degraded ?? [], fallback: answer.fallback })
+  return c.body(body, 200, { ...headers, 'X-Cache': 'MISS', 'Cache-Control': answer.cacheable && cache.enabled ? `public, max-age=${d.config.CACHE_TTL_S}` : 'no-store' })
+}
+
+export const rerankRoutes = new Hono<EdgeEnv>()
+  .post('/rerank', limitBody, requireJson, zValidator('json', RerankRequest, invalid), (c) => serve(c, c.req.valid('json')))
+  .get('/rerank', zValidator('query', RerankQuery, invalid), (c) => serve(c, c.req.valid('query')))

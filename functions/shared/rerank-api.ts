@@ -1,0 +1,74 @@
+/**
+ * The public re-rank contract (DESIGN.md "The public API"), one schema for the edge, the origin
+ * and every client in this repo. zod gives each error a path, which becomes the problem's `field`.
+ */
+import { z } from 'zod'
+
+export const MAX_CANDIDATES = 200
+export const MAX_HISTORY_INPUT = 200
+export const ITEM_ID = /^[A-Za-z0-9._:-]{1,64}$/
+
+export const ItemId = z
+  .string()
+  .regex(ITEM_ID, 'an item id is 1–64 characters of A–Z, a–z, 0–9, ".", "_", ":" or "-"')
+
+export const Candidate = z.union([ItemId, z.strictObject({ id: ItemId, score: z.number().optional() })], {
+  error: 'a candidate is an item id or { "id": string, "score"?: number }',
+})
+
+export const Mode = z.enum(['auto', 'edge', 'full'])
+
+export const RerankRequest = z.strictObject({
+  query: z.string().trim().min(1, 'query is empty').max(256, 'query is longer than 256 characters'),
+  candidates: z
+    .array(Candidate)
+    .min(1, 'at least one candidate is needed')
+    .max(MAX_CANDIDATES, `at most ${MAX_CANDIDATES} candidates`)
+    .superRefine((list, ctx) => {
+      const seen = new Set<string>()
+      list.forEach((c, i) => {
+        const id = typeof c === 'string' ? c : c.id
+        if (seen.has(id)) ctx.addIssue({ code: 'custom', message: `duplicate candidate id "${id}"`, path: [i] })
+        seen.add(id)
+      })
+    }),
+  user: z
+    .strictObject({
+      id: z.string().min(1, 'user id is empty').max(128, 'user id is longer than 128 characters').optional(),
+      history: z.array(ItemId).max(MAX_HISTORY_INPUT, `at most ${MAX_HISTORY_INPUT} history items`).optional(),
+    })
+    .optional(),
+  k: z.number().int('k must be an integer').min(1, 'k must be ≥ 1').max(MAX_CANDIDATES, `k must be ≤ ${MAX_CANDIDATES}`).optional(),
+  mode: Mode.default('auto'),
+})
+export type RerankRequest = z.output<typeof RerankRequest>
+export type RerankRequestInput = z.input<typeof RerankRequest>
+
+export const RerankPath = z.enum(['edge', 'origin', 'passthrough'])
+
+export const RerankResponse = z.object({
+  items: z.array(z.object({ id: ItemId, score: z.number().nullable() })),
+  path: RerankPath,
+  model: z.string().min(1),
+  degraded: z.array(z.string()).optional(),
+})
+export type RerankResponse = z.output<typeof RerankResponse>
+export type RerankPath = z.output<typeof RerankPath>
+
+/** A candidate with its id and retrieval score (null when the caller gave none). */
+export interface CandidateRef {
+  id: string
+  score: number | null
+}
+
+export function candidateRefs(req: RerankRequest): CandidateRef[] {
+  return req.candidates.map((c) => (typeof c === 'string' ? { id: c, score: null } : { id: c.id, score: c.score ?? null }))
+}
+
+/** "candidates.3.id" style path of the first issue, and its message. */
+export function firstIssue(error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] }): { field: string; detail: string } {
+  const issue = error.issues[0]
+  if (!issue) return { field: '', detail: 'invalid request' }
+  const field = issue.path.map(String).join('.') || '(body)'
+  return { field, detail: `${field}: ${issue.message}` }
+}

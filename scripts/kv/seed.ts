@@ -1,0 +1,73 @@
+/**
+ * Writes the committed release into Workers KV with stock tooling: `wrangler kv bulk put` on
+ * files in its bulk JSON format, produced with the shared codec and key layout.
+ *
+ *   npm run kv:seed -- --local            # wrangler's local KV (what `wrangler dev` reads)
+ *   npm run kv:seed -- --remote           # the deployed namespace bound as EMBEDDINGS
+ */
+import { spawnSync } from 'node:child_process'
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { SingleBar } from 'cli-progress'
+import { metaKey } from '../../functions/shared/kv-keys.ts'
+import { ensureWorld } from '../world/ensure.ts'
+import { loadWorld } from '../world/store.ts'
+import { allEntries, readManifest, readRelease } from './entries.ts'
+
+export const BINDING = 'EMBEDDINGS'
+/** Entries per bulk file (the API's own bulk limit is 10,000 pairs). */
+const PART = 10_000
+
+export interface SeedOptions {
+  target: 'local' | 'remote'
+  models: string
+  world: string
+  persistTo?: string
+}
+
+function wrangler(args: string[], opts: SeedOptions, capture = false) {
+  const where = opts.target === 'local' ? ['--local', ...(opts.persistTo ? ['--persist-to', opts.persistTo] : [])] : ['--remote']
+  return spawnSync('npx', ['wrangler', ...args, '--binding', BINDING, ...where], {
+    stdio: capture ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'ignore', 'inherit'],
+    encoding: 'utf8',
+  })
+}
+
+/** The release's upload marker as KV holds it, or null when the prefix has not been seeded. */
+export function seededMarker(opts: SeedOptions): string | null {
+  const key = metaKey(readManifest(opts.models).embedding.kv_prefix)
+  const r = wrangler(['kv', 'key', 'get', key, '--text'], opts, true)
+  const out = (r.stdout ?? '').trim()
+  return r.status === 0 && out.startsWith('{') ? out : null
+}
+
+export async function seedKv(opts: SeedOptions): Promise<void> {
+  const started = performance.now()
+  const release = readRelease(opts.models)
+  ensureWorld('default', 1, opts.world)
+  const world = loadWorld(opts.world)
+  const entries = await allEntries(release, world)
+  const dir = join('.wrangler', 'kv-seed', release.manifest.embedding.version)
+  rmSync(dir, { recursive: true, force: true })
+  mkdirSync(dir, { recursive: true })
+  // The marker goes in its own last file: a partial upload never looks complete.
+  const marker = entries.pop()!
+  const parts: string[] = []
+  for (let i = 0; i < entries.length; i += PART) parts.push(JSON.stringify(entries.slice(i, i + PART)))
+  parts.push(JSON.stringify([marker]))
+  console.log(`kv:seed: ${entries.length + 1} entries (release ${release.manifest.version}, prefix ${release.manifest.embedding.kv_prefix}, SYNTHETIC world) → ${opts.target} KV, ${parts.length} bulk files`)
+  const bar = new SingleBar({ format: 'kv:seed [{bar}] {value}/{total} files  {duration}s' })
+  bar.start(parts.length, 0)
+  for (const [i, body] of parts.entries()) {
+    const file = join(dir, `part-${String(i).padStart(3, '0')}.json`)
+    writeFileSync(file, body)
+    const r = wrangler(['kv', 'bulk', 'put', file], opts)
+    if (r.status !== 0) {
+      bar.stop()
+      throw new Error(`wrangler kv bulk put ${file} failed (exit ${r.status})`)
+    }
+    bar.increment()
+  }
+  bar.stop()
+  console.log(`kv:seed: done in ${((performance.now() - started) / 1000).toFixed(1)}s`)
+}

@@ -1,0 +1,175 @@
+import { env } from 'cloudflare:test'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { headArtifacts, manifest } from '../../functions/edge/artifacts.ts'
+import { edgeConfig, type Bindings } from '../../functions/edge/config.ts'
+import { EmbeddingStore } from '../../functions/edge/embedding-store.ts'
+import { Breaker, OriginClient } from '../../functions/edge/origin-client.ts'
+import { rerank, type RerankDeps } from '../../functions/edge/rerank.ts'
+import { RerankHead } from '../../functions/edge/rerank-head.ts'
+import { itemKey } from '../../functions/shared/kv-keys.ts'
+import { RerankRequest } from '../../functions/shared/rerank-api.ts'
+import { bindings, call, FIXTURES, originCalls, originUrl, seedFixtureKv } from './harness.ts'
+
+// Every fallback trigger and fault, with the origin played by a real HTTP server
+// (origin-server.ts) and the edge's real KV and ORT-web head. None may answer 5xx.
+beforeAll(seedFixtureKv)
+
+const noCache = { CACHE_TTL_S: '0' }
+const ids = (body: { items: { id: string }[] }) => body.items.map((i) => i.id)
+const inputOrder = (name: string) => FIXTURES[name].request.candidates.map((c) => (typeof c === 'string' ? c : c.id))
+
+describe('auto mode falls back to the origin', () => {
+  it('when the query has no embedding, forwarding the resolved history, the token and the deadline, never the user id', async () => {
+    const url = originUrl('answer')
+    const request = { ...FIXTURES['unknown-query'].request, user: { id: 'u00042' } }
+    const { res, body } = await call(request, { vars: { ...noCache, ORIGIN_URL: url, ORIGIN_TOKEN: 'sekret', ORIGIN_DEADLINE_MS: '2000' } })
+    expect(res.status).toBe(200)
+    expect(body).toMatchObject({ path: 'origin', model: 'origin-test' })
+    expect(ids(body)).toEqual([...inputOrder('unknown-query')].reverse())
+    expect(res.headers.get('X-Rerank-Path')).toBe('origin')
+    expect(res.headers.get('X-Rerank-Fallback')).toBe('query_without_embedding')
+    expect(res.headers.get('Server-Timing')).toMatch(/origin;dur=/)
+    const [sent] = await originCalls(url)
+    expect(sent.headers.authorization).toBe('Bearer sekret')
+    expect(Number(sent.headers['x-deadline-ms'])).toBeGreaterThan(0)
+    expect(Number(sent.headers['x-deadline-ms'])).toBeLessThanOrEqual(2000)
+    expect(sent.body.mode).toBe('full')
+    expect(JSON.stringify(sent)).not.toContain('u00042')
+  })
+
+  it('forwards the history the edge read from KV for a user id', async () => {
+    const url = originUrl('answer')
+    const { request, expected } = FIXTURES['user-id']
+    const { body } = await call(request, { vars: { ...noCache, ORIGIN_URL: url }, headers: {} })
+    expect(body.path).toBe('edge') // the edge can answer this one itself
+    const full = await call({ ...request, mode: 'full' }, { vars: { ...noCache, ORIGIN_URL: url } })
+    expect(full.body.path).toBe('origin')
+    const [sent] = await originCalls(url)
+    expect(sent.body.user.history.length).toBeGreaterThan(0)
+    expect(sent.body.user.id).toBeUndefined()
+    expect(sent.body.k).toBe(request.k)
+    expect(expected.edge).not.toBeNull()
+  })
+
+  it('when too many candidates lack embeddings', async () => {
+    const url = originUrl('answer')
+    const { body } = await call(FIXTURES['unknown-items'].request, { vars: { ...noCache, ORIGIN_URL: url } })
+    expect(body.path).toBe('origin')
+    expect(body.degraded).toBeUndefined()
+    expect(ids(body)).toEqual([...inputOrder('unknown-items')].reverse())
+  })
+})
+
+describe('when the origin fails too, the answer degrades — 200, never 5xx', () => {
+  for (const behaviour of ['fail', 'hang', 'garbage', 'stranger'] as const)
+    it(`origin ${behaviour}: unknown query → passthrough in retrieval order, saying why`, async () => {
+      const started = Date.now()
+      const { res, body } = await call(FIXTURES['unknown-query'].request, { vars: { ...noCache, ORIGIN_URL: originUrl(behaviour), ORIGIN_DEADLINE_MS: '400' } })
+      expect(res.status).toBe(200)
+      expect(body.path).toBe('passthrough')
+      expect(body.model).toBe(manifest.version)
+      expect(ids(body)).toEqual(inputOrder('unknown-query')) // the fixture's retrieval scores descend
+      const reason = { fail: 'origin_error', hang: 'origin_timeout', garbage: 'origin_invalid_answer', stranger: 'origin_invalid_answer' }[behaviour]
+      expect(body.degraded).toEqual(['query_without_embedding', reason])
+      expect(res.headers.get('X-Rerank-Path')).toBe('passthrough')
+      if (behaviour === 'hang') expect(Date.now() - started).toBeLessThan(3000)
+    })
+
+  it('passthrough orders by retrieval score when every candidate has one', async () => {
+    const request = { query: 'hand-knitted unicorn teapot cosy', candidates: [{ id: 'a', score: 0.1 }, { id: 'b', score: 0.9 }, { id: 'c', score: 0.5 }] }
+    const { body } = await call(request, { vars: noCache })
+    expect(body).toMatchObject({ path: 'passthrough', items: [{ id: 'b', score: 0.9 }, { id: 'c', score: 0.5 }, { id: 'a', score: 0.1 }] })
+    expect(body.degraded).toEqual(['query_without_embedding', 'origin_not_configured'])
+  })
+
+  it('too many unknown items and no origin: the head still ranks the known ones, unknown ones last', async () => {
+    const { request, expected } = FIXTURES['unknown-items']
+    const { body } = await call(request, { vars: noCache })
+    expect(body.path).toBe('edge')
+    expect(body.degraded).toEqual(['too_many_candidates_without_embedding', 'origin_not_configured'])
+    expect(ids(body).slice(0, expected.edge!.order.length)).toEqual(expected.edge!.order)
+    expect(body.items.slice(expected.edge!.order.length).every((i: { score: unknown }) => i.score === null)).toBe(true)
+  })
+
+  it('mode=full with a failing origin: the edge head answers, marked degraded', async () => {
+    const { request, expected } = FIXTURES.anonymous
+    const { body } = await call({ ...request, mode: 'full' }, { vars: { ...noCache, ORIGIN_URL: originUrl('fail') } })
+    expect(body.path).toBe('edge')
+    expect(body.degraded).toEqual(['origin_error'])
+    expect(ids(body)).toEqual(expected.edge!.order)
+  })
+
+  it('mode=edge never calls the origin', async () => {
+    const url = originUrl('answer')
+    const { body } = await call({ ...FIXTURES['unknown-query'].request, mode: 'edge' }, { vars: { ...noCache, ORIGIN_URL: url } })
+    expect(body.path).toBe('passthrough')
+    expect(body.degraded).toEqual(['query_without_embedding'])
+    expect(await originCalls(url)).toHaveLength(0)
+  })
+
+  it('repeated failures open the breaker: later requests skip the origin', async () => {
+    const url = originUrl('fail')
+    const vars = { ...noCache, ORIGIN_URL: url, BREAKER_FAILURES: '2', BREAKER_COOLDOWN_S: '60' }
+    const reasons = []
+    for (let i = 0; i < 4; i++) reasons.push((await call(FIXTURES['unknown-query'].request, { vars })).body.degraded.at(-1))
+    expect(reasons).toEqual(['origin_error', 'origin_error', 'origin_breaker_open', 'origin_breaker_open'])
+    expect(await originCalls(url)).toHaveLength(2)
+    const health = await call(null, { method: 'GET', path: '/healthz', vars })
+    expect(health.body.origin).toEqual({ configured: true, breaker: 'open' })
+  })
+})
+
+describe('edge faults', () => {
+  it('KV unavailable (no binding): origin answers; without one, passthrough says kv_unavailable', async () => {
+    // VECTOR_CACHE_MB=0: no isolate LRU to answer from either.
+    const noKv = { EMBEDDINGS: undefined, VECTOR_CACHE_MB: '0' } as unknown as Partial<Bindings>
+    const viaOrigin = await call(FIXTURES['user-id'].request, { vars: { ...noKv, ...noCache, ORIGIN_URL: originUrl('answer') } })
+    expect(viaOrigin.res.status).toBe(200)
+    expect(viaOrigin.body.path).toBe('origin')
+    expect(viaOrigin.body.degraded).toEqual(['history_unavailable']) // the history lived in KV
+    const alone = await call(FIXTURES.anonymous.request, { vars: { ...noKv, ...noCache } })
+    expect(alone.res.status).toBe(200)
+    expect(alone.body).toMatchObject({ path: 'passthrough', degraded: ['kv_unavailable', 'origin_not_configured'] })
+    expect(ids(alone.body)).toEqual(inputOrder('anonymous'))
+  })
+
+  it('a corrupt vector in KV: that candidate is unscored, the answer says corrupt_embedding', async () => {
+    const { request } = FIXTURES.anonymous
+    const victim = inputOrder('anonymous')[3]
+    const key = itemKey(manifest.embedding.kv_prefix, victim)
+    const original = await bindings.EMBEDDINGS.get(key)
+    await bindings.EMBEDDINGS.put(key, 'bm90IGEgdmVjdG9y')
+    try {
+      // VECTOR_CACHE_MB=0: read KV, not the isolate's LRU (which holds the good vector by now).
+      const { res, body } = await call(request, { vars: { ...noCache, VECTOR_CACHE_MB: '0' } })
+      expect(res.status).toBe(200)
+      expect(body.path).toBe('edge')
+      expect(body.degraded).toEqual(['corrupt_embedding', 'candidates_without_embedding'])
+      expect(body.items.at(-1)).toEqual({ id: victim, score: null })
+    } finally {
+      await bindings.EMBEDDINGS.put(key, original!)
+    }
+  })
+
+  it('the head cannot load (a broken model): auto falls back to the origin, or passes through', async () => {
+    const config = edgeConfig({ ...(env as unknown as Bindings), ...noCache })
+    const broken = new RerankHead({ ...headArtifacts(), model: new TextEncoder().encode('not an onnx model') })
+    const deps = (origin: string): RerankDeps => ({
+      config,
+      model: manifest.version,
+      store: new EmbeddingStore(bindings.EMBEDDINGS, { prefix: manifest.embedding.kv_prefix, dim: manifest.embedding.dim, cacheTtl: 60, vectorCacheBytes: 0 }),
+      head: broken,
+      origin: new OriginClient(origin, '', new Breaker(3, 1000)),
+      deadlineAt: Date.now() + 2000,
+      time: (_name, fn) => fn(),
+      note: () => {},
+    })
+    const request = RerankRequest.parse(FIXTURES.anonymous.request)
+    const viaOrigin = await rerank(request, deps(originUrl('answer')))
+    expect(viaOrigin.body.path).toBe('origin')
+    expect(viaOrigin.fallback).toEqual(['head_unavailable'])
+    const alone = await rerank(request, deps(''))
+    expect(alone.body).toMatchObject({ path: 'passthrough', degraded: ['head_unavailable', 'origin_not_configured'] })
+    expect(alone.cacheable).toBe(false)
+  })
+})

@@ -1,0 +1,70 @@
+/** Shared by the edge tests (inside workerd): the fixture KV, the fixture requests, and a way to
+ *  call the worker with other vars (an origin URL) while keeping its real bindings. */
+import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test'
+import { inject } from 'vitest'
+import anonymous from '../fixtures/requests/anonymous.json'
+import history from '../fixtures/requests/history.json'
+import unknownItems from '../fixtures/requests/unknown-items.json'
+import unknownQuery from '../fixtures/requests/unknown-query.json'
+import userId from '../fixtures/requests/user-id.json'
+import expectedAnonymous from '../fixtures/expected/anonymous.json'
+import expectedHistory from '../fixtures/expected/history.json'
+import expectedUnknownItems from '../fixtures/expected/unknown-items.json'
+import expectedUnknownQuery from '../fixtures/expected/unknown-query.json'
+import expectedUserId from '../fixtures/expected/user-id.json'
+import kv from '../fixtures/kv.json'
+import { app } from '../../functions/edge/app.ts'
+import type { Bindings } from '../../functions/edge/config.ts'
+import type { RerankRequestInput, RerankResponse } from '../../functions/shared/rerank-api.ts'
+
+export interface Expected {
+  model: string
+  edge: { order: string[]; scores: Record<string, number> } | null
+  degraded: string[]
+}
+
+export const FIXTURES: Record<string, { request: RerankRequestInput; expected: Expected }> = {
+  anonymous: { request: anonymous, expected: expectedAnonymous },
+  history: { request: history, expected: expectedHistory },
+  'user-id': { request: userId, expected: expectedUserId },
+  'unknown-query': { request: unknownQuery, expected: expectedUnknownQuery },
+  'unknown-items': { request: unknownItems, expected: expectedUnknownItems },
+}
+
+export const bindings = env as unknown as Bindings
+
+/** Puts the fixture slice of the release into the real (local) KV namespace. */
+export async function seedFixtureKv(): Promise<void> {
+  await Promise.all(kv.map((e) => bindings.EMBEDDINGS.put(e.key, e.value)))
+}
+
+export const originUrl = (behaviour: string, tag = crypto.randomUUID()) => `${inject('originUrl')}/${behaviour}/${tag}/`
+
+/** What the test origin received under a URL made by `originUrl`. */
+export async function originCalls(url: string): Promise<{ path: string; headers: Record<string, string>; body: any }[]> {
+  const prefix = new URL(url).pathname
+  return (await fetch(`${inject('originUrl')}/calls${prefix}`)).json()
+}
+
+/** One request through the worker's app, with `vars` over the real bindings; waits for waitUntil work. */
+export async function call(
+  request: RerankRequestInput | string | null,
+  opts: { vars?: Partial<Bindings>; method?: string; path?: string; headers?: Record<string, string> } = {},
+): Promise<{ res: Response; body: any }> {
+  const method = opts.method ?? 'POST'
+  const init: RequestInit = { method, headers: { 'Content-Type': 'application/json', ...opts.headers } }
+  if (method === 'POST') init.body = typeof request === 'string' ? request : JSON.stringify(request)
+  const ctx = createExecutionContext()
+  const res = await app.fetch(new Request(`https://edge.test${opts.path ?? '/v1/rerank'}`, init), { ...bindings, ...opts.vars }, ctx)
+  await waitOnExecutionContext(ctx)
+  const text = await res.text()
+  let body: any = text
+  try {
+    body = JSON.parse(text)
+  } catch {
+    // leave as text
+  }
+  return { res, body }
+}
+
+export type Answer = RerankResponse

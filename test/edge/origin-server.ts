@@ -1,0 +1,77 @@
+/**
+ * The origin for the edge's tests: a real HTTP server on 127.0.0.1 (vitest globalSetup, in Node),
+ * whose behaviour is the first path segment of the URL the worker calls:
+ *   /answer/…   a valid answer (the candidates reversed, model "origin-test")
+ *   /fail/…     503
+ *   /hang/…     never answers
+ *   /garbage/…  200 with a body that is not JSON
+ *   /stranger/… 200, valid JSON naming an id that was not asked for
+ * `GET /calls/<path prefix>` returns what reached it under that prefix (headers and bodies), so a
+ * test can check what the edge forwarded.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { TestProject } from 'vitest/node'
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    originUrl: string
+  }
+}
+
+interface Call {
+  path: string
+  headers: Record<string, string | string[] | undefined>
+  body: unknown
+}
+
+export default async function setup(project: TestProject) {
+  const calls: Call[] = []
+  const hanging = new Set<ServerResponse>()
+  const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'http://origin.test')
+    if (req.method === 'GET' && url.pathname.startsWith('/calls/')) {
+      const prefix = url.pathname.slice('/calls'.length)
+      res.setHeader('Content-Type', 'application/json')
+      return res.end(JSON.stringify(calls.filter((c) => c.path.startsWith(prefix))))
+    }
+    let text = ''
+    for await (const chunk of req) text += chunk
+    let body: { candidates?: (string | { id: string })[]; k?: number } | undefined
+    try {
+      body = JSON.parse(text)
+    } catch {
+      body = undefined
+    }
+    calls.push({ path: url.pathname, headers: req.headers, body })
+    const mode = url.pathname.split('/')[1]
+    const ids = (body?.candidates ?? []).map((c) => (typeof c === 'string' ? c : c.id)).reverse()
+    const k = body?.k ?? ids.length
+    switch (mode) {
+      case 'answer':
+        res.setHeader('Content-Type', 'application/json')
+        return res.end(JSON.stringify({ items: ids.slice(0, k).map((id, i) => ({ id, score: -i })), path: 'origin', model: 'origin-test' }))
+      case 'fail':
+        res.statusCode = 503
+        return res.end('origin overloaded')
+      case 'hang':
+        hanging.add(res)
+        return
+      case 'garbage':
+        return res.end('<html>surprise</html>')
+      case 'stranger':
+        res.setHeader('Content-Type', 'application/json')
+        return res.end(JSON.stringify({ items: [{ id: 'never-asked', score: 1 }, ...ids.slice(1, k).map((id) => ({ id, score: 0 }))], path: 'origin', model: 'origin-test' }))
+      default:
+        res.statusCode = 404
+        return res.end()
+    }
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  project.provide('originUrl', `http://127.0.0.1:${port}`)
+  return async () => {
+    for (const res of hanging) res.destroy()
+    await new Promise((resolve) => server.close(resolve))
+  }
+}

@@ -1,0 +1,104 @@
+import { beforeAll, describe, expect, it } from 'vitest'
+import { manifest } from '../../functions/edge/artifacts.ts'
+import { call, FIXTURES, seedFixtureKv } from './harness.ts'
+
+// Real KV (seeded with the fixture slice of the committed release), real onnxruntime-web inference
+// in workerd, compared with onnxruntime-node's scores of the same inputs (npm run fixtures).
+beforeAll(seedFixtureKv)
+
+describe('POST /v1/rerank on the edge', () => {
+  it('fixtures were built from the release this worker bundles', () => {
+    for (const [name, f] of Object.entries(FIXTURES)) expect(f.expected.model, `${name}: run npm run fixtures`).toBe(manifest.version)
+  })
+
+  for (const name of ['anonymous', 'history', 'user-id'])
+    it(`${name}: the edge head's ranking matches onnxruntime-node within 1e-4`, async () => {
+      const { request, expected } = FIXTURES[name]
+      const { res, body } = await call(request, { vars: { CACHE_TTL_S: '0' } })
+      expect(res.status).toBe(200)
+      expect(body.path).toBe('edge')
+      expect(body.model).toBe(manifest.version)
+      expect(body.degraded).toBeUndefined()
+      const want = expected.edge!
+      const k = request.k ?? request.candidates.length
+      expect(body.items.map((i: { id: string }) => i.id)).toEqual(want.order.slice(0, k))
+      for (const item of body.items) expect(Math.abs(item.score - want.scores[item.id])).toBeLessThanOrEqual(1e-4)
+      expect(res.headers.get('X-Rerank-Path')).toBe('edge')
+      expect(res.headers.get('X-Model-Version')).toBe(manifest.version)
+      expect(res.headers.get('X-Cache')).toBe('MISS')
+      const timing = res.headers.get('Server-Timing') ?? ''
+      for (const metric of ['kv', 'infer', 'total']) expect(timing).toMatch(new RegExp(`(^|,)\\s*${metric};dur=`))
+      expect(res.headers.get('X-Request-Id')).toMatch(/^[\w-]+$/)
+    })
+
+  it('personalization changes the answer: the same list ranks differently with a history', async () => {
+    const { request } = FIXTURES.history
+    const withHistory = await call(request, { vars: { CACHE_TTL_S: '0' } })
+    const without = await call({ ...request, user: undefined }, { vars: { CACHE_TTL_S: '0' } })
+    expect(withHistory.body.path).toBe('edge')
+    expect(without.body.items.map((i: { id: string }) => i.id)).not.toEqual(withHistory.body.items.map((i: { id: string }) => i.id))
+  })
+
+  it('returns only the ids asked for, k of them', async () => {
+    const { request } = FIXTURES.anonymous
+    const { body } = await call({ ...request, k: 7 }, { vars: { CACHE_TTL_S: '0' } })
+    expect(body.items).toHaveLength(7)
+    const asked = new Set(request.candidates.map((c) => (typeof c === 'string' ? c : c.id)))
+    for (const item of body.items) expect(asked.has(item.id)).toBe(true)
+  })
+
+  it('answers the GET form like the POST form', async () => {
+    const { request, expected } = FIXTURES.anonymous
+    const ids = request.candidates.map((c) => (typeof c === 'string' ? c : c.id))
+    const qs = new URLSearchParams({ query: request.query, candidates: ids.join(','), k: '5' })
+    const { res, body } = await call(null, { method: 'GET', path: `/v1/rerank?${qs}`, vars: { CACHE_TTL_S: '0' } })
+    expect(res.status).toBe(200)
+    expect(body.items.map((i: { id: string }) => i.id)).toEqual(expected.edge!.order.slice(0, 5))
+  })
+
+  it('a candidate without an embedding (under the threshold) is kept, unscored, after the scored ones', async () => {
+    const { request } = FIXTURES.anonymous
+    const { body } = await call({ ...request, candidates: [...request.candidates, 'sku-unknown-1'] }, { vars: { CACHE_TTL_S: '0' } })
+    expect(body.path).toBe('edge')
+    expect(body.degraded).toEqual(['candidates_without_embedding'])
+    expect(body.items.at(-1)).toEqual({ id: 'sku-unknown-1', score: null })
+  })
+})
+
+describe('answer cache (Workers Cache API)', () => {
+  it('misses, then hits with the same body; candidate order and retrieval scores do not split the key', async () => {
+    const request = { ...FIXTURES.history.request, k: 12 }
+    const first = await call(request)
+    expect(first.res.headers.get('X-Cache')).toBe('MISS')
+    const second = await call(request)
+    expect(second.res.headers.get('X-Cache')).toBe('HIT')
+    expect(second.body).toEqual(first.body)
+    expect(second.res.headers.get('X-Rerank-Path')).toBe('edge')
+    expect(second.res.headers.get('X-Request-Id')).not.toBe(first.res.headers.get('X-Request-Id'))
+    const shuffled = { ...request, candidates: [...request.candidates].reverse().map((c) => (typeof c === 'string' ? c : c.id)) }
+    expect((await call(shuffled)).res.headers.get('X-Cache')).toBe('HIT')
+    const otherUser = { ...request, user: { history: request.user!.history!.slice(1) } }
+    expect((await call(otherUser)).res.headers.get('X-Cache')).toBe('MISS')
+  })
+
+  it('personalized-by-id answers cache too, and no user id appears in the answer or its headers', async () => {
+    const { request } = FIXTURES['user-id']
+    const first = await call(request)
+    const second = await call(request)
+    expect([first.res.headers.get('X-Cache'), second.res.headers.get('X-Cache')]).toEqual(['MISS', 'HIT'])
+    const userId = request.user!.id!
+    for (const r of [first, second]) {
+      expect(JSON.stringify(r.body)).not.toContain(userId)
+      for (const [, v] of r.res.headers) expect(v).not.toContain(userId)
+    }
+  })
+
+  it('never caches a degraded answer', async () => {
+    const { request } = FIXTURES['unknown-query']
+    const first = await call(request)
+    const second = await call(request)
+    expect(first.body.path).toBe('passthrough')
+    expect([first.res.headers.get('X-Cache'), second.res.headers.get('X-Cache')]).toEqual(['MISS', 'MISS'])
+    expect(first.res.headers.get('Cache-Control')).toBe('no-store')
+  })
+})
