@@ -4,14 +4,10 @@
  * prints the URL with a request to try.
  */
 import { spawn } from 'node:child_process'
-import { seededMarker, seedKv, type SeedOptions } from './kv/seed.ts'
+import { ensureSeeded } from './kv/seed.ts'
 
 const PORT = process.env.PORT ?? '8787'
-const seed: SeedOptions = { target: 'local', models: 'models', world: 'data/worlds/default' }
-
-const marker = seededMarker(seed)
-if (marker) console.log(`start: local KV already holds this release (${marker})`)
-else await seedKv(seed)
+await ensureSeeded({ target: 'local', models: 'models', world: 'data/worlds/default' })
 
 const dev = spawn('npx', ['wrangler', 'dev', '--ip', '127.0.0.1', '--port', PORT], { stdio: ['inherit', 'pipe', 'inherit'] })
 let announced = false

@@ -9,6 +9,7 @@
 import { LRUCache } from 'lru-cache'
 import { CorruptEmbedding, decodeEmbedding, dequantize } from '../shared/embedding-codec.ts'
 import { historyKey, itemKey, metaKey, queryKey } from '../shared/kv-keys.ts'
+import { ITEM_ID } from '../shared/rerank-api.ts'
 
 export const KV_BULK_LIMIT = 100
 
@@ -31,8 +32,10 @@ export interface Lookup {
   query: Float32Array | null
   /** The user's history read from KV (item ids, newest first); null when not read or none is stored. */
   history: string[] | null
-  /** Keys whose value did not decode (wrong length, bad base64, bad scale). */
+  /** Vector keys whose value did not decode (wrong length, bad base64, bad scale). */
   corrupt: string[]
+  /** The stored history was there but unreadable (not a JSON list of item ids). */
+  historyCorrupt: boolean
   /** Bulk read calls made, and keys that came from the in-isolate LRU. */
   reads: number
   lruHits: number
@@ -116,15 +119,17 @@ export class EmbeddingStore {
    * the history given in the request or, with only a user id, the one stored in KV. Two rounds at
    * most: a stored history's items are known only once it is read.
    */
-  async lookup(req: { query: string; ids: string[]; history?: string[]; userId?: string }): Promise<Lookup> {
+  async lookup(req: { query: string; ids: string[]; history?: string[]; userId?: string; historyLimit: number }): Promise<Lookup> {
     const { prefix } = this.opts
-    const out: Lookup = { items: new Map(), query: null, history: null, corrupt: [], reads: 0, lruHits: 0 }
+    const out: Lookup = { items: new Map(), query: null, history: null, corrupt: [], historyCorrupt: false, reads: 0, lruHits: 0 }
     const wanted = new Map<string, string>([[QUERY, await queryKey(prefix, req.query)]])
     for (const id of [...req.ids, ...(req.history ?? [])]) wanted.set(id, itemKey(prefix, id))
     const hKey = req.history === undefined && req.userId !== undefined ? await historyKey(req.userId) : undefined
     const values = await this.#round(wanted, hKey ? [hKey] : [], out)
     if (hKey) {
-      out.history = parseHistory(values.get(hKey) ?? null, hKey, out.corrupt)
+      const text = values.get(hKey) ?? null
+      out.history = parseHistory(text)?.slice(0, req.historyLimit) ?? null
+      out.historyCorrupt = text !== null && out.history === null
       const more = new Map((out.history ?? []).filter((id) => !out.items.has(id)).map((id) => [id, itemKey(prefix, id)]))
       if (more.size) await this.#round(more, [], out)
     }
@@ -144,14 +149,14 @@ export class EmbeddingStore {
   }
 }
 
-function parseHistory(text: string | null, key: string, corrupt: string[]): string[] | null {
+/** A stored history: a JSON list of item ids (null when absent or not that). */
+function parseHistory(text: string | null): string[] | null {
   if (text == null) return null
   try {
-    const ids = JSON.parse(text)
-    if (Array.isArray(ids) && ids.every((x) => typeof x === 'string')) return ids
+    const ids: unknown = JSON.parse(text)
+    if (Array.isArray(ids) && ids.every((x) => typeof x === 'string' && ITEM_ID.test(x))) return ids
   } catch {
-    // fall through
+    // not JSON
   }
-  corrupt.push(key)
   return null
 }

@@ -11,12 +11,16 @@ export type OriginFailureReason =
   | 'origin_timeout'
   | 'origin_error'
   | 'origin_invalid_answer'
+  | 'origin_rejected'
+  | 'origin_passthrough'
 
 export class OriginFailure extends Error {
   override name = 'OriginFailure'
   constructor(
     readonly reason: OriginFailureReason,
     detail: string,
+    /** Whether this says something about the origin's health (and so counts toward the breaker). */
+    readonly originFault = true,
   ) {
     super(detail)
   }
@@ -29,7 +33,9 @@ export class OriginFailure extends Error {
 export class Breaker {
   #failures = 0
   #openUntil = 0
-  #trial = false
+  /** When the half-open trial call went out (0: none out). A trial that never reports back —
+   *  its request was cancelled — expires after a cooldown, so the breaker cannot stick open. */
+  #trialSince = 0
 
   constructor(
     readonly failures: number,
@@ -45,20 +51,26 @@ export class Breaker {
   allow(): boolean {
     const state = this.state
     if (state === 'closed') return true
-    if (state === 'open' || this.#trial) return false
-    this.#trial = true
+    if (state === 'open') return false
+    if (this.#trialSince && Date.now() - this.#trialSince < this.cooldownMs) return false
+    this.#trialSince = Date.now()
     return true
   }
 
   success(): void {
     this.#failures = 0
-    this.#trial = false
+    this.#trialSince = 0
   }
 
   failure(): void {
     this.#failures++
-    this.#trial = false
+    this.#trialSince = 0
     if (this.#failures >= this.failures) this.#openUntil = Date.now() + this.cooldownMs
+  }
+
+  /** A call that went out but says nothing about the origin's health: frees a trial, counts nothing. */
+  release(): void {
+    this.#trialSince = 0
   }
 }
 
@@ -78,8 +90,8 @@ export interface OriginCall {
   asked: Set<string>
   /** How many items a complete answer holds. */
   expected: number
-  /** Milliseconds left before the deadline. */
-  remainingMs: number
+  /** Epoch ms by which the answer must be in. */
+  deadlineAt: number
 }
 
 export class OriginClient {
@@ -91,19 +103,22 @@ export class OriginClient {
 
   async rerank(call: OriginCall): Promise<RerankResponse> {
     if (!this.url) throw new OriginFailure('origin_not_configured', 'ORIGIN_URL is not set')
+    // No time left is this request's problem, not the origin's: checked before the breaker.
+    const remainingMs = call.deadlineAt - Date.now()
+    if (remainingMs <= 0) throw new OriginFailure('origin_timeout', 'no time left before the deadline', false)
     if (!this.breaker.allow()) throw new OriginFailure('origin_breaker_open', 'origin breaker is open after repeated failures')
     try {
-      const answer = await this.#call(call)
+      const answer = await this.#call(call, remainingMs)
       this.breaker.success()
       return answer
     } catch (e) {
-      this.breaker.failure()
+      if (e instanceof OriginFailure && !e.originFault) this.breaker.release()
+      else this.breaker.failure()
       throw e
     }
   }
 
-  async #call({ body, asked, expected, remainingMs }: OriginCall): Promise<RerankResponse> {
-    if (remainingMs <= 0) throw new OriginFailure('origin_timeout', 'no time left before the deadline')
+  async #call({ body, asked, expected }: OriginCall, remainingMs: number): Promise<RerankResponse> {
     const headers: Record<string, string> = { 'Content-Type': 'application/json', 'X-Deadline-Ms': String(Math.floor(remainingMs)) }
     if (this.token) headers.Authorization = `Bearer ${this.token}`
     let res: Response
@@ -120,6 +135,8 @@ export class OriginClient {
       const timeout = e instanceof Error && (e.name === 'TimeoutError' || e.name === 'AbortError')
       throw new OriginFailure(timeout ? 'origin_timeout' : 'origin_error', `origin call failed: ${e instanceof Error ? e.message : String(e)}`)
     }
+    // A 4xx refuses what the edge sent (its fault, not the origin's health).
+    if (res.status >= 400 && res.status < 500) throw new OriginFailure('origin_rejected', `origin refused the request: ${res.status}`, false)
     if (!res.ok) throw new OriginFailure('origin_error', `origin answered ${res.status}`)
     let parsed
     try {
@@ -129,6 +146,8 @@ export class OriginClient {
     }
     if (!parsed.success) throw new OriginFailure('origin_invalid_answer', `origin answer does not match the contract: ${parsed.error.issues[0]?.message}`)
     const answer = parsed.data
+    // The origin could not score either: the edge may still do better than the input order.
+    if (answer.path === 'passthrough') throw new OriginFailure('origin_passthrough', `origin passed through: ${(answer.degraded ?? []).join(', ')}`, false)
     const ids = answer.items.map((i) => i.id)
     if (new Set(ids).size !== ids.length || ids.some((id) => !asked.has(id)) || ids.length !== expected)
       throw new OriginFailure('origin_invalid_answer', `origin answered ${ids.length} items (expected ${expected} distinct candidates)`)

@@ -39,51 +39,54 @@ async function createSession(wasm: WebAssembly.Module, model: Uint8Array): Promi
       ? instantiate(source, imports)
       : { module: wasm, instance: await instantiate(wasm, imports) }) as typeof WebAssembly.instantiate
   try {
-    return await ort.InferenceSession.create(model, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' })
+    return await ort.InferenceSession.create(model, { executionProviders: ['wasm'], graphOptimizationLevel: 'disabled' })
   } finally {
     WebAssembly.instantiate = instantiate
   }
 }
 
 export class RerankHead {
-  #session?: Promise<ort.InferenceSession>
-  #output: string
+  #session?: Promise<{ session: ort.InferenceSession; output: string; artifacts: HeadArtifacts }>
 
-  constructor(private readonly artifacts: HeadArtifacts) {
-    const out = artifacts.spec.outputs[0]
-    if (!out) throw new Error('edge head: the manifest lists no output')
-    this.#output = out.name
-  }
+  /** `artifacts` may be a thunk: a missing or malformed model then surfaces as HeadUnavailable
+   *  on first use (and the request degrades) instead of failing whoever builds the head. */
+  constructor(private readonly artifacts: HeadArtifacts | (() => HeadArtifacts)) {}
 
   /** Whether the session exists already (the first request of an isolate pays for it). */
   get loaded(): boolean {
     return this.#session !== undefined
   }
 
-  #load(): Promise<ort.InferenceSession> {
-    const { wasm, model } = this.artifacts
-    this.#session ??= createSession(wasm, model instanceof Uint8Array ? model : new Uint8Array(model))
-    // A failed load is not cached: the next request tries again.
+  #load() {
+    this.#session ??= (async () => {
+      const artifacts = typeof this.artifacts === 'function' ? this.artifacts() : this.artifacts
+      const output = artifacts.spec.outputs[0]?.name
+      if (!output) throw new Error('the manifest lists no output for the edge head')
+      const model = artifacts.model instanceof Uint8Array ? artifacts.model : new Uint8Array(artifacts.model)
+      return { session: await createSession(artifacts.wasm, model), output, artifacts }
+    })()
+    // A failed load is not kept: the next request tries again.
     this.#session.catch(() => (this.#session = undefined))
     return this.#session
   }
 
   /** One score per candidate, in the order given. Throws HeadUnavailable. */
   async score(features: HeadFeatures): Promise<Float32Array> {
-    let session: ort.InferenceSession
+    let loaded
     try {
-      session = await this.#load()
+      loaded = await this.#load()
     } catch (e) {
       throw new HeadUnavailable(`edge head failed to load: ${errorText(e)}`)
     }
+    const { session, output, artifacts } = loaded
     try {
-      const inputs = assembleHeadInputs(this.artifacts.spec, this.artifacts.dim, features)
+      const inputs = assembleHeadInputs(artifacts.spec, artifacts.dim, features)
       const feeds: Record<string, ort.Tensor> = {}
       for (const [name, t] of Object.entries(inputs)) feeds[name] = new ort.Tensor('float32', t.data, t.dims)
       const result = await session.run(feeds)
-      const out = result[this.#output]?.data
+      const out = result[output]?.data
       if (!(out instanceof Float32Array) || out.length !== features.items.length)
-        throw new Error(`output ${this.#output} has ${out?.length ?? 0} values for ${features.items.length} candidates`)
+        throw new Error(`output ${output} has ${out?.length ?? 0} values for ${features.items.length} candidates`)
       const scores = Float32Array.from(out)
       for (const t of Object.values(result)) t.dispose()
       return scores

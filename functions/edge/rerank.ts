@@ -3,6 +3,8 @@
  * the route only wires them to HTTP. Faults never throw out of `rerank`: each adds a reason, the
  * next path is tried (edge head, origin), and the last resort is the input order ("passthrough").
  */
+import { normalizeQuery } from '../shared/kv-keys.ts'
+import { rankByScore } from '../shared/ranking.ts'
 import { candidateRefs, type CandidateRef, type RerankPath, type RerankRequest, type RerankResponse } from '../shared/rerank-api.ts'
 import type { EdgeConfig } from './config.ts'
 import { KvUnavailable, type EmbeddingStore, type Lookup } from './embedding-store.ts'
@@ -22,6 +24,7 @@ export type Reason =
 
 /** Reasons that concern only the edge head's inputs: an origin answer does not suffer them. */
 const EDGE_ONLY: ReadonlySet<Reason> = new Set([
+  'head_unavailable',
   'kv_unavailable',
   'query_without_embedding',
   'candidates_without_embedding',
@@ -67,7 +70,7 @@ async function fetchInputs(req: RerankRequest, cands: CandidateRef[], d: RerankD
   let lookup: Lookup | null = null
   try {
     lookup = await d.time('kv', () =>
-      d.store.lookup({ query: req.query, ids: cands.map((c) => c.id), history: given, userId: req.user?.id }),
+      d.store.lookup({ query: req.query, ids: cands.map((c) => c.id), history: given, userId: req.user?.id, historyLimit: d.config.HISTORY_LIMIT }),
     )
   } catch (e) {
     if (!(e instanceof KvUnavailable)) throw e
@@ -79,8 +82,9 @@ async function fetchInputs(req: RerankRequest, cands: CandidateRef[], d: RerankD
   if (lookup) {
     d.note({ kv_reads: lookup.reads, lru_hits: lookup.lruHits })
     if (lookup.corrupt.length) (reasons.push('corrupt_embedding'), d.note({ corrupt_keys: lookup.corrupt.length }))
+    if (lookup.historyCorrupt) (reasons.push('history_unavailable'), d.note({ corrupt_history: true }))
   }
-  const history = (given ?? lookup?.history ?? []).slice(0, d.config.HISTORY_LIMIT)
+  const history = given ?? lookup?.history ?? []
   return { lookup, history, reasons }
 }
 
@@ -118,19 +122,19 @@ async function scoreAtEdge(req: RerankRequest, cands: CandidateRef[], f: Fetched
     f.reasons.push('head_unavailable')
     return null
   }
-  const order = known.map((c, i) => ({ id: c.id, score: scores[i], i })).sort((a, b) => b.score - a.score || a.i - b.i)
+  const ranked = rankByScore(known.map((c, i) => ({ id: c.id, score: scores[i] })))
   const unscored = cands.filter((c) => !lookup.items.has(c.id)).map((c) => ({ id: c.id, score: null }))
-  const items = [...order.map(({ id, score }) => ({ id, score })), ...unscored]
-  return respond('edge', items, req, d.model, f.reasons, [])
+  return respond('edge', [...ranked, ...unscored], req, d.model, f.reasons, [])
 }
 
 async function scoreAtOrigin(req: RerankRequest, cands: CandidateRef[], f: Fetched, d: RerankDeps): Promise<Answer | null> {
-  const fallback = [...f.reasons]
+  const fallback = req.mode === 'full' ? [] : [...f.reasons]
   try {
     const answer = await d.time('origin', () =>
       d.origin.rerank({
         body: {
-          query: req.query,
+          // Normalized as the cache key normalizes it: one key, one answer.
+          query: normalizeQuery(req.query),
           candidates: req.candidates,
           ...(f.history.length ? { user: { history: f.history } } : {}),
           ...(req.k !== undefined ? { k: req.k } : {}),
@@ -138,16 +142,11 @@ async function scoreAtOrigin(req: RerankRequest, cands: CandidateRef[], f: Fetch
         },
         asked: new Set(cands.map((c) => c.id)),
         expected: Math.min(req.k ?? cands.length, cands.length),
-        remainingMs: d.deadlineAt - Date.now(),
+        deadlineAt: d.deadlineAt,
       }),
     )
-    const kept = f.reasons.filter((r) => !EDGE_ONLY.has(r))
-    const degraded = [...new Set([...kept, ...(answer.degraded ?? [])])]
-    return {
-      body: { items: answer.items, path: answer.path === 'passthrough' ? 'passthrough' : 'origin', model: answer.model, ...(degraded.length ? { degraded } : {}) },
-      cacheable: degraded.length === 0 && answer.path !== 'passthrough',
-      fallback: req.mode === 'full' ? [] : fallback,
-    }
+    const reasons = [...f.reasons.filter((r) => !EDGE_ONLY.has(r)), ...(answer.degraded ?? [])]
+    return respond('origin', answer.items, req, answer.model, reasons, fallback)
   } catch (e) {
     if (!(e instanceof OriginFailure)) throw e
     d.note({ origin_error: e.message })
@@ -158,7 +157,7 @@ async function scoreAtOrigin(req: RerankRequest, cands: CandidateRef[], f: Fetch
 
 // ---- respond ---------------------------------------------------------------------------------
 
-function respond(path: RerankPath, items: RerankResponse['items'], req: RerankRequest, model: string, reasons: Reason[], fallback: Reason[]): Answer {
+function respond(path: RerankPath, items: RerankResponse['items'], req: RerankRequest, model: string, reasons: string[], fallback: Reason[]): Answer {
   const degraded = [...new Set(reasons)]
   return {
     body: { items: items.slice(0, req.k ?? items.length), path, model, ...(degraded.length ? { degraded } : {}) },

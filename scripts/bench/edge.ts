@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { Command } from 'commander'
 import { SingleBar } from 'cli-progress'
-import { seededMarker, seedKv, type SeedOptions } from '../kv/seed.ts'
+import { ensureSeeded } from '../kv/seed.ts'
 import { median, percentile } from './stats.ts'
 import { startWranglerDev } from './wrangler-dev.ts'
 
@@ -24,8 +24,7 @@ const opts = new Command('bench:edge')
 
 const body = readFileSync('test/fixtures/requests/history.json', 'utf8')
 const request = JSON.parse(body) as { candidates: unknown[]; user: { history: unknown[] } }
-const seed: SeedOptions = { target: 'local', models: 'models', world: 'data/worlds/default' }
-if (!seededMarker(seed)) await seedKv(seed)
+await ensureSeeded({ target: 'local', models: 'models', world: 'data/worlds/default' })
 
 interface Timed {
   clientMs: number

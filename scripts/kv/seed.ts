@@ -12,7 +12,7 @@ import { SingleBar } from 'cli-progress'
 import { metaKey } from '../../functions/shared/kv-keys.ts'
 import { ensureWorld } from '../world/ensure.ts'
 import { loadWorld } from '../world/store.ts'
-import { allEntries, readManifest, readRelease } from './entries.ts'
+import { allEntries, readManifest, readRelease, type KvEntry } from './entries.ts'
 
 export const BINDING = 'EMBEDDINGS'
 /** Entries per bulk file (the API's own bulk limit is 10,000 pairs). */
@@ -33,6 +33,14 @@ function wrangler(args: string[], opts: SeedOptions, capture = false) {
   })
 }
 
+/** Seeds KV unless it already holds this release (its upload marker names the release). */
+export async function ensureSeeded(opts: SeedOptions): Promise<void> {
+  const marker = seededMarker(opts)
+  const release = readManifest(opts.models).version
+  if (marker && (JSON.parse(marker) as { release?: string }).release === release) console.log(`kv:seed: ${opts.target} KV already holds release ${release}`)
+  else await seedKv(opts)
+}
+
 /** The release's upload marker as KV holds it, or null when the prefix has not been seeded. */
 export function seededMarker(opts: SeedOptions): string | null {
   const key = metaKey(readManifest(opts.models).embedding.kv_prefix)
@@ -41,33 +49,38 @@ export function seededMarker(opts: SeedOptions): string | null {
   return r.status === 0 && out.startsWith('{') ? out : null
 }
 
+/**
+ * Uploads `entries` (the upload marker last) with `wrangler kv bulk put`, in files of ≤ 10,000 pairs
+ * under `dir`; the marker goes in its own last file, so a partial upload never looks complete.
+ */
+export function uploadEntries(entries: KvEntry[], dir: string, opts: SeedOptions): void {
+  rmSync(dir, { recursive: true, force: true })
+  mkdirSync(dir, { recursive: true })
+  const body = entries.slice(0, -1)
+  const parts: string[] = []
+  for (let i = 0; i < body.length; i += PART) parts.push(JSON.stringify(body.slice(i, i + PART)))
+  parts.push(JSON.stringify(entries.slice(-1)))
+  const bar = new SingleBar({ format: 'kv:seed [{bar}] {value}/{total} files  {duration}s' })
+  bar.start(parts.length, 0)
+  try {
+    for (const [i, text] of parts.entries()) {
+      const file = join(dir, `part-${String(i).padStart(3, '0')}.json`)
+      writeFileSync(file, text)
+      const r = wrangler(['kv', 'bulk', 'put', file], opts)
+      if (r.status !== 0) throw new Error(`wrangler kv bulk put ${file} failed (exit ${r.status})`)
+      bar.increment()
+    }
+  } finally {
+    bar.stop()
+  }
+}
+
 export async function seedKv(opts: SeedOptions): Promise<void> {
   const started = performance.now()
   const release = readRelease(opts.models)
   ensureWorld('default', 1, opts.world)
-  const world = loadWorld(opts.world)
-  const entries = await allEntries(release, world)
-  const dir = join('.wrangler', 'kv-seed', release.manifest.embedding.version)
-  rmSync(dir, { recursive: true, force: true })
-  mkdirSync(dir, { recursive: true })
-  // The marker goes in its own last file: a partial upload never looks complete.
-  const marker = entries.pop()!
-  const parts: string[] = []
-  for (let i = 0; i < entries.length; i += PART) parts.push(JSON.stringify(entries.slice(i, i + PART)))
-  parts.push(JSON.stringify([marker]))
-  console.log(`kv:seed: ${entries.length + 1} entries (release ${release.manifest.version}, prefix ${release.manifest.embedding.kv_prefix}, SYNTHETIC world) → ${opts.target} KV, ${parts.length} bulk files`)
-  const bar = new SingleBar({ format: 'kv:seed [{bar}] {value}/{total} files  {duration}s' })
-  bar.start(parts.length, 0)
-  for (const [i, body] of parts.entries()) {
-    const file = join(dir, `part-${String(i).padStart(3, '0')}.json`)
-    writeFileSync(file, body)
-    const r = wrangler(['kv', 'bulk', 'put', file], opts)
-    if (r.status !== 0) {
-      bar.stop()
-      throw new Error(`wrangler kv bulk put ${file} failed (exit ${r.status})`)
-    }
-    bar.increment()
-  }
-  bar.stop()
+  const entries = await allEntries(release, loadWorld(opts.world))
+  console.log(`kv:seed: ${entries.length} entries (release ${release.manifest.version}, prefix ${release.manifest.embedding.kv_prefix}, SYNTHETIC world) → ${opts.target} KV`)
+  uploadEntries(entries, join('.wrangler', 'kv-seed', release.manifest.embedding.version), opts)
   console.log(`kv:seed: done in ${((performance.now() - started) / 1000).toFixed(1)}s`)
 }

@@ -6,7 +6,7 @@ import { EmbeddingStore } from '../../functions/edge/embedding-store.ts'
 import { Breaker, OriginClient } from '../../functions/edge/origin-client.ts'
 import { rerank, type RerankDeps } from '../../functions/edge/rerank.ts'
 import { RerankHead } from '../../functions/edge/rerank-head.ts'
-import { itemKey } from '../../functions/shared/kv-keys.ts'
+import { historyKey, itemKey } from '../../functions/shared/kv-keys.ts'
 import { RerankRequest } from '../../functions/shared/rerank-api.ts'
 import { bindings, call, FIXTURES, originCalls, originUrl, seedFixtureKv } from './harness.ts'
 
@@ -37,18 +37,25 @@ describe('auto mode falls back to the origin', () => {
     expect(JSON.stringify(sent)).not.toContain('u00042')
   })
 
-  it('forwards the history the edge read from KV for a user id', async () => {
+  it('forwards the history the edge read from KV for a user id (mode=full), cut to HISTORY_LIMIT', async () => {
     const url = originUrl('answer')
-    const { request, expected } = FIXTURES['user-id']
-    const { body } = await call(request, { vars: { ...noCache, ORIGIN_URL: url }, headers: {} })
-    expect(body.path).toBe('edge') // the edge can answer this one itself
-    const full = await call({ ...request, mode: 'full' }, { vars: { ...noCache, ORIGIN_URL: url } })
+    const { request } = FIXTURES['user-id']
+    const { body } = await call(request, { vars: { ...noCache, ORIGIN_URL: url } })
+    expect(body.path).toBe('edge') // in auto mode the edge answers this one itself
+    expect(await originCalls(url)).toHaveLength(0)
+    const full = await call({ ...request, mode: 'full' }, { vars: { ...noCache, ORIGIN_URL: url, HISTORY_LIMIT: '7' } })
     expect(full.body.path).toBe('origin')
+    const stored = JSON.parse((await bindings.EMBEDDINGS.get(await historyKey(request.user!.id!)))!) as string[]
+    expect(stored.length).toBeGreaterThan(7)
     const [sent] = await originCalls(url)
-    expect(sent.body.user.history.length).toBeGreaterThan(0)
-    expect(sent.body.user.id).toBeUndefined()
+    expect(sent.body.user).toEqual({ history: stored.slice(0, 7) })
     expect(sent.body.k).toBe(request.k)
-    expect(expected.edge).not.toBeNull()
+  })
+
+  it('sends the normalized query, so one cache key means one answer', async () => {
+    const url = originUrl('answer')
+    await call({ ...FIXTURES['unknown-query'].request, query: '  Hand-Knitted   UNICORN teapot cosy ' }, { vars: { ...noCache, ORIGIN_URL: url } })
+    expect((await originCalls(url))[0].body.query).toBe('hand-knitted unicorn teapot cosy')
   })
 
   it('when too many candidates lack embeddings', async () => {
@@ -70,10 +77,21 @@ describe('when the origin fails too, the answer degrades — 200, never 5xx', ()
       expect(body.model).toBe(manifest.version)
       expect(ids(body)).toEqual(inputOrder('unknown-query')) // the fixture's retrieval scores descend
       const reason = { fail: 'origin_error', hang: 'origin_timeout', garbage: 'origin_invalid_answer', stranger: 'origin_invalid_answer' }[behaviour]
-      expect(body.degraded).toEqual(['query_without_embedding', reason])
+      expect(body.degraded).toEqual([...FIXTURES['unknown-query'].expected.degraded, reason])
       expect(res.headers.get('X-Rerank-Path')).toBe('passthrough')
       if (behaviour === 'hang') expect(Date.now() - started).toBeLessThan(3000)
     })
+
+  it('an origin that could not score either: the edge head answers instead, and a 4xx does not count toward the breaker', async () => {
+    const { request, expected } = FIXTURES.anonymous
+    const viaPassthrough = await call({ ...request, mode: 'full' }, { vars: { ...noCache, ORIGIN_URL: originUrl('passthrough') } })
+    expect(viaPassthrough.body).toMatchObject({ path: 'edge', degraded: ['origin_passthrough'] })
+    expect(ids(viaPassthrough.body)).toEqual(expected.edge!.order)
+    const url = originUrl('reject')
+    const vars = { ...noCache, ORIGIN_URL: url, BREAKER_FAILURES: '1' }
+    for (let i = 0; i < 3; i++) expect((await call({ ...request, mode: 'full' }, { vars })).body.degraded).toEqual(['origin_rejected'])
+    expect(await originCalls(url)).toHaveLength(3)
+  })
 
   it('passthrough orders by retrieval score when every candidate has one', async () => {
     const request = { query: 'hand-knitted unicorn teapot cosy', candidates: [{ id: 'a', score: 0.1 }, { id: 'b', score: 0.9 }, { id: 'c', score: 0.5 }] }
@@ -86,7 +104,7 @@ describe('when the origin fails too, the answer degrades — 200, never 5xx', ()
     const { request, expected } = FIXTURES['unknown-items']
     const { body } = await call(request, { vars: noCache })
     expect(body.path).toBe('edge')
-    expect(body.degraded).toEqual(['too_many_candidates_without_embedding', 'origin_not_configured'])
+    expect(body.degraded).toEqual([...expected.degraded, 'origin_not_configured'])
     expect(ids(body).slice(0, expected.edge!.order.length)).toEqual(expected.edge!.order)
     expect(body.items.slice(expected.edge!.order.length).every((i: { score: unknown }) => i.score === null)).toBe(true)
   })
@@ -151,6 +169,17 @@ describe('edge faults', () => {
     }
   })
 
+  it('a corrupt stored history: the answer says history_unavailable, even from the origin', async () => {
+    const user = 'u-with-a-broken-history'
+    await bindings.EMBEDDINGS.put(await historyKey(user), '{"not": "a list"}')
+    const request = { ...FIXTURES.anonymous.request, user: { id: user } }
+    const atEdge = await call(request, { vars: noCache })
+    expect(atEdge.body).toMatchObject({ path: 'edge', degraded: ['history_unavailable'] })
+    const atOrigin = await call({ ...request, mode: 'full' }, { vars: { ...noCache, ORIGIN_URL: originUrl('answer') } })
+    expect(atOrigin.body).toMatchObject({ path: 'origin', degraded: ['history_unavailable'] })
+    expect(atOrigin.res.headers.get('Cache-Control')).toBe('no-store')
+  })
+
   it('the head cannot load (a broken model): auto falls back to the origin, or passes through', async () => {
     const config = edgeConfig({ ...(env as unknown as Bindings), ...noCache })
     const broken = new RerankHead({ ...headArtifacts(), model: new TextEncoder().encode('not an onnx model') })
@@ -167,9 +196,41 @@ describe('edge faults', () => {
     const request = RerankRequest.parse(FIXTURES.anonymous.request)
     const viaOrigin = await rerank(request, deps(originUrl('answer')))
     expect(viaOrigin.body.path).toBe('origin')
+    expect(viaOrigin.body.degraded).toBeUndefined() // the origin's answer lacks nothing
+    expect(viaOrigin.cacheable).toBe(true)
     expect(viaOrigin.fallback).toEqual(['head_unavailable'])
     const alone = await rerank(request, deps(''))
     expect(alone.body).toMatchObject({ path: 'passthrough', degraded: ['head_unavailable', 'origin_not_configured'] })
     expect(alone.cacheable).toBe(false)
+  })
+})
+
+describe('Breaker', () => {
+  it('opens after N consecutive failures, lets one trial through after the cooldown, and closes on its success', async () => {
+    const b = new Breaker(2, 50)
+    b.failure()
+    expect([b.state, b.allow()]).toEqual(['closed', true])
+    b.failure()
+    expect([b.state, b.allow()]).toEqual(['open', false])
+    await new Promise((r) => setTimeout(r, 60))
+    expect(b.state).toBe('half-open')
+    expect(b.allow()).toBe(true) // the trial
+    expect(b.allow()).toBe(false) // only one at a time
+    b.success()
+    expect([b.state, b.allow()]).toEqual(['closed', true])
+  })
+
+  it('re-opens on a failed trial, and a trial that never reports back expires', async () => {
+    const b = new Breaker(1, 40)
+    b.failure()
+    await new Promise((r) => setTimeout(r, 50))
+    expect(b.allow()).toBe(true)
+    b.failure()
+    expect(b.state).toBe('open')
+    await new Promise((r) => setTimeout(r, 50))
+    expect(b.allow()).toBe(true) // a trial that is then lost (its request cancelled)
+    expect(b.allow()).toBe(false)
+    await new Promise((r) => setTimeout(r, 50))
+    expect(b.allow()).toBe(true)
   })
 })

@@ -6,6 +6,8 @@
  *   /hang/…     never answers
  *   /garbage/…  200 with a body that is not JSON
  *   /stranger/… 200, valid JSON naming an id that was not asked for
+ *   /reject/…   400 (the origin refuses what it was sent)
+ *   /passthrough/… a valid answer in which the origin could not score (path "passthrough")
  * `GET /calls/<path prefix>` returns what reached it under that prefix (headers and bodies), so a
  * test can check what the edge forwarded.
  */
@@ -51,6 +53,13 @@ export default async function setup(project: TestProject) {
       case 'answer':
         res.setHeader('Content-Type', 'application/json')
         return res.end(JSON.stringify({ items: ids.slice(0, k).map((id, i) => ({ id, score: -i })), path: 'origin', model: 'origin-test' }))
+      case 'passthrough':
+        res.setHeader('Content-Type', 'application/json')
+        return res.end(JSON.stringify({ items: ids.reverse().slice(0, k).map((id) => ({ id, score: null })), path: 'passthrough', model: 'origin-test', degraded: ['model_unavailable'] }))
+      case 'reject':
+        res.statusCode = 400
+        res.setHeader('Content-Type', 'application/problem+json')
+        return res.end(JSON.stringify({ type: 'about:blank', title: 'Invalid request', status: 400, field: 'query' }))
       case 'fail':
         res.statusCode = 503
         return res.end('origin overloaded')

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import { manifest } from '../../functions/edge/artifacts.ts'
-import { call, FIXTURES, seedFixtureKv } from './harness.ts'
+import { itemKey } from '../../functions/shared/kv-keys.ts'
+import { bindings, call, FIXTURES, seedFixtureKv } from './harness.ts'
 
 // Real KV (seeded with the fixture slice of the committed release), real onnxruntime-web inference
 // in workerd, compared with onnxruntime-node's scores of the same inputs (npm run fixtures).
@@ -91,6 +92,27 @@ describe('answer cache (Workers Cache API)', () => {
       expect(JSON.stringify(r.body)).not.toContain(userId)
       for (const [, v] of r.res.headers) expect(v).not.toContain(userId)
     }
+  })
+
+  it('never caches a degraded edge answer either', async () => {
+    const request = { ...FIXTURES.anonymous.request, candidates: [...FIXTURES.anonymous.request.candidates, 'sku-unknown-2'] }
+    const [first, second] = [await call(request), await call(request)]
+    expect(first.body).toMatchObject({ path: 'edge', degraded: ['candidates_without_embedding'] })
+    expect([first.res.headers.get('X-Cache'), second.res.headers.get('X-Cache')]).toEqual(['MISS', 'MISS'])
+  })
+
+  it('equal scores are ordered by id, so the input order cannot change a cached answer', async () => {
+    const { prefix } = { prefix: manifest.embedding.kv_prefix }
+    const [a, b] = FIXTURES.anonymous.request.candidates.slice(0, 2).map((c) => (typeof c === 'string' ? c : c.id))
+    const twin = (await bindings.EMBEDDINGS.get(itemKey(prefix, a)))!
+    await bindings.EMBEDDINGS.put(itemKey(prefix, 'twin-of-a'), twin)
+    const query = FIXTURES.anonymous.request.query
+    const forward = await call({ query, candidates: [a, 'twin-of-a', b] }, { vars: { CACHE_TTL_S: '0' } })
+    const backward = await call({ query, candidates: [b, 'twin-of-a', a] }, { vars: { CACHE_TTL_S: '0' } })
+    expect(forward.body.items).toEqual(backward.body.items)
+    const [x, y] = forward.body.items.filter((i: { id: string }) => i.id !== b)
+    expect(x.score).toBe(y.score)
+    expect(x.id < y.id).toBe(true)
   })
 
   it('never caches a degraded answer', async () => {

@@ -1,15 +1,14 @@
 import { Hono } from 'hono'
 import { isolateHead, manifest } from '../artifacts.ts'
 import { edgeConfig } from '../config.ts'
-import { EmbeddingStore } from '../embedding-store.ts'
 import type { EdgeEnv } from '../env.ts'
-import { breakerFor } from '../origin-client.ts'
+import { embeddingStore, originBreaker } from '../parts.ts'
 
 /** What this worker serves (model and embedding versions) and whether its parts are there. */
 export const healthRoutes = new Hono<EdgeEnv>().get('/healthz', async (c) => {
   const config = edgeConfig(c.env)
   const { embedding } = manifest
-  const store = new EmbeddingStore(c.env.EMBEDDINGS, { prefix: embedding.kv_prefix, dim: embedding.dim, cacheTtl: config.KV_CACHE_TTL_S, vectorCacheBytes: 0 })
+  const store = embeddingStore(c.env, config)
   let kv: 'ok' | 'empty' | 'unavailable'
   let uploaded: unknown = null
   try {
@@ -25,7 +24,7 @@ export const healthRoutes = new Hono<EdgeEnv>().get('/healthz', async (c) => {
     embeddings: { version: embedding.version, codec: embedding.quantization.codec, kv_prefix: embedding.kv_prefix, kv, uploaded },
     head: { loaded: isolateHead().loaded },
     origin: config.ORIGIN_URL
-      ? { configured: true, breaker: breakerFor(config.ORIGIN_URL, config.BREAKER_FAILURES, config.BREAKER_COOLDOWN_S * 1000).state }
+      ? { configured: true, breaker: originBreaker(config).state }
       : { configured: false },
   })
 })

@@ -14,9 +14,9 @@ import { firstIssue, RerankRequest, type RerankRequestInput } from '../../shared
 import { AnswerCache } from '../answer-cache.ts'
 import { isolateHead, manifest } from '../artifacts.ts'
 import { edgeConfig } from '../config.ts'
-import { EmbeddingStore } from '../embedding-store.ts'
 import type { EdgeEnv } from '../env.ts'
-import { breakerFor, OriginClient } from '../origin-client.ts'
+import { OriginClient } from '../origin-client.ts'
+import { embeddingStore, originBreaker } from '../parts.ts'
 import { rerank, type RerankDeps } from '../rerank.ts'
 import { note } from '../request-log.ts'
 
@@ -27,7 +27,7 @@ const list = (v: string | undefined) => (v === undefined || v === '' ? undefined
 
 /** The GET form's parameters, mapped onto the POST body (and validated by the same schema). */
 const RerankQuery = z
-  .object({ query: z.string().optional(), candidates: z.string().optional(), history: z.string().optional(), k: z.string().optional(), mode: z.string().optional() })
+  .strictObject({ query: z.string().optional(), candidates: z.string().optional(), history: z.string().optional(), k: z.string().optional(), mode: z.string().optional() })
   // Missing or malformed parameters are left for RerankRequest to name.
   .transform((q) => ({
     query: q.query,
@@ -56,18 +56,12 @@ const limitBody = bodyLimit({
 
 function deps(c: Context<EdgeEnv>): RerankDeps {
   const config = edgeConfig(c.env)
-  const { embedding } = manifest
   return {
     config,
     model: manifest.version,
-    store: new EmbeddingStore(c.env.EMBEDDINGS, {
-      prefix: embedding.kv_prefix,
-      dim: embedding.dim,
-      cacheTtl: config.KV_CACHE_TTL_S,
-      vectorCacheBytes: config.VECTOR_CACHE_MB * 2 ** 20,
-    }),
+    store: embeddingStore(c.env, config),
     head: isolateHead(),
-    origin: new OriginClient(config.ORIGIN_URL, config.ORIGIN_TOKEN, breakerFor(config.ORIGIN_URL, config.BREAKER_FAILURES, config.BREAKER_COOLDOWN_S * 1000)),
+    origin: new OriginClient(config.ORIGIN_URL, config.ORIGIN_TOKEN, originBreaker(config)),
     deadlineAt: c.get('arrivedAt') + config.ORIGIN_DEADLINE_MS,
     time: async (name, fn) => {
       startTime(c, name)
