@@ -111,6 +111,8 @@ async function scoreAtEdge(req: RerankRequest, cands: CandidateRef[], f: Fetched
   const lookup = f.lookup!
   const known = cands.filter((c) => lookup.items.has(c.id))
   const history = f.history.flatMap((id) => lookup.items.get(id) ?? [])
+  // History items without a vector are skipped; the log line says how many.
+  if (history.length < f.history.length) d.note({ history_without_embedding: f.history.length - history.length })
   let scores: Float32Array
   try {
     scores = await d.time('infer', () =>

@@ -83,8 +83,9 @@ async function serve(c: Context<EdgeEnv>, req: RerankRequest): Promise<Response>
 
   let key: string | undefined
   try {
-    key = await cache.key(req, d.model, d.config.HISTORY_LIMIT)
-    const hit = await cache.get(key)
+    // No hashing of the canonical request when there is no cache to ask.
+    key = cache.enabled ? await cache.key(req, d.model, d.config.HISTORY_LIMIT) : undefined
+    const hit = key ? await cache.get(key) : null
     if (hit) {
       note(c, { cache: 'HIT', path: hit.headers['X-Rerank-Path'] })
       return c.body(hit.body, 200, { ...hit.headers, 'X-Cache': 'HIT', 'Cache-Control': `public, max-age=${d.config.CACHE_TTL_S}` })
@@ -96,7 +97,7 @@ async function serve(c: Context<EdgeEnv>, req: RerankRequest): Promise<Response>
   const answer = await rerank(req, d)
   const body = JSON.stringify(answer.body)
   const headers: Record<string, string> = { 'Content-Type': 'application/json', 'X-Rerank-Path': answer.body.path, 'X-Model-Version': answer.body.model }
-  if (answer.cacheable && key && cache.enabled)
+  if (answer.cacheable && key)
     c.executionCtx.waitUntil(cache.put(key, { body, headers }).catch((e) => console.log(JSON.stringify({ level: 'warn', msg: 'cache put failed', request_id: c.get('requestId'), error: String(e) }))))
   if (answer.fallback.length) headers['X-Rerank-Fallback'] = answer.fallback.join(',')
   note(c, { cache: 'MISS', path: answer.body.path, model: answer.body.model, degraded: answer.body.degraded ?? [], fallback: answer.fallback })
