@@ -323,19 +323,23 @@ class PRM(nn.Module):
 class EdgeHead(nn.Module):
     """The distilled edge head: reads only what the edge has — the query embedding [B, E], the
     candidates' fused item embeddings [B, L, E] and the history's [B, H, E] (int8-dequantized, as
-    stored in KV) — and scores with one self-attention layer over the list plus one attention over
-    the history, at width `dim`. No retrieval score or position: see ARMMT."""
+    stored in KV), and each candidate's catalog price [B, L] (stored beside its vector in KV) — and
+    scores with one self-attention layer over the list plus one attention over the history, at
+    width `dim`. The price matters: the world's utility falls with price at every user's own
+    sensitivity, and no embedding carries it (measured: README, "Training"). No retrieval score or
+    position: see ARMMT."""
 
     def __init__(self, d_emb=64, dim=32, heads=2):
         super().__init__()
-        self.item = nn.Linear(2 * d_emb, dim)
+        self.item = nn.Linear(2 * d_emb + 1, dim)
         self.history = nn.Linear(d_emb, dim)
         self.personal = HistoryAttention(dim, heads)
         self.block = ListBlock(dim, heads)
         self.head = GainHead(dim)
+        self.register_buffer("price_stats", torch.tensor([0.0, 1.0]))
 
-    def forward(self, query, items, mask, history, hist_mask):
-        x = self.item(torch.cat([items, query[:, None] * items], dim=-1))  # [B, L, dim]
+    def forward(self, query, items, mask, history, hist_mask, price):
+        x = self.item(torch.cat([items, query[:, None] * items, log_price(price, self.price_stats)], dim=-1))  # [B, L, dim]
         x = x + self.personal(x, self.history(history), hist_mask)
         return self.head(self.block(x, mask), mask, match(query, items))
 

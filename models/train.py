@@ -194,7 +194,7 @@ class ListInputs:
         c = self.common(b)
         q, e = self.edge
         return {"query": q[torch.from_numpy(b["query"])], "items": e[c["item"]], "mask": c["mask"],
-                "history": e[c["hist"]], "hist_mask": c["hist_mask"]}
+                "history": e[c["hist"]], "hist_mask": c["hist_mask"], "price": self.price[c["item"]]}
 
 
 def click_nll(click_logit, log_exam, click):
@@ -351,7 +351,12 @@ def stage_rerank(world, cfg, out):
 
     print(f"rerank: the head distils on {len(head_train)} training sessions", flush=True)
     summary["head_sessions"] = int(len(head_train))
-    head = over_seeds("head", lambda: EdgeHead(inputs.edge[1].shape[1], rc.head_dim, rc.head_heads), inputs.head, head_loss, rc.head_epochs, head_train)
+    def edge_head():
+        model = EdgeHead(inputs.edge[1].shape[1], rc.head_dim, rc.head_heads)
+        model.price_stats.copy_(price_stats)
+        return model
+
+    head = over_seeds("head", edge_head, inputs.head, head_loss, rc.head_epochs, head_train)
 
     summary["onnx"], summary["flops"] = export_pair(world, inputs, teacher, head, out)
     with open(os.path.join(d, "summary.json"), "w") as f:

@@ -5,7 +5,7 @@
 import { z } from 'zod'
 
 export type Bindings = {
-  /** Item and query vectors, user histories (functions/shared/kv-keys.ts). */
+  /** Item records (vector + price), query vectors, user histories (functions/shared/kv-keys.ts). */
   EMBEDDINGS: KVNamespace
   SERVICE_NAME?: string
   /** Base URL of the full-model origin (its `/v1/rerank` answers the same contract); empty: none. */
@@ -21,11 +21,11 @@ export type Bindings = {
   MAX_MISSING_SHARE?: string
   /** How long answers stay in the Cache API (s); 0 turns answer caching off. */
   CACHE_TTL_S?: string
-  /** KV edge-cache TTL for vectors and histories (s, ≥ 30). */
+  /** KV edge-cache TTL for records and histories (s, ≥ 30). */
   KV_CACHE_TTL_S?: string
   /** History items the head reads (newest first). */
   HISTORY_LIMIT?: string
-  /** In-isolate LRU of decoded vectors, in MiB. */
+  /** In-isolate LRU of decoded records, in MiB. */
   VECTOR_CACHE_MB?: string
 }
 

@@ -1,13 +1,15 @@
 /**
- * Reads what the head needs from Workers KV: item and query vectors (embedding codec text under
- * the release's versioned prefix) and user histories (by hashed user id).
+ * Reads what the head needs from Workers KV: item records (vector + catalog price) and query
+ * vectors (embedding codec text under the release's versioned prefix) and user histories (by
+ * hashed user id).
  *
  * KV bulk reads take at most 100 keys and only text/JSON, so keys go out in chunks of 100,
- * concurrently, as text with `cacheTtl`. Decoded vectors stay in an in-isolate LRU bounded in
+ * concurrently, as text with `cacheTtl`. Decoded records stay in an in-isolate LRU bounded in
  * bytes, so a hot catalog costs no KV read at all.
  */
 import { LRUCache } from 'lru-cache'
-import { CorruptEmbedding, decodeEmbedding, dequantize } from '../shared/embedding-codec.ts'
+import { CorruptEmbedding, decodeEmbedding, decodeItemRecord, dequantize } from '../shared/embedding-codec.ts'
+import type { ItemFeatures } from '../shared/head-inputs.ts'
 import { historyKey, itemKey, metaKey, queryKey } from '../shared/kv-keys.ts'
 import { ITEM_ID } from '../shared/rerank-api.ts'
 
@@ -26,13 +28,13 @@ export interface StoreOptions {
 }
 
 export interface Lookup {
-  /** Decoded vectors by item id (only those found and intact). */
-  items: Map<string, Float32Array>
+  /** Decoded item records by item id (only those found and intact). */
+  items: Map<string, ItemFeatures>
   /** Query vector, or null when the query has none. */
   query: Float32Array | null
   /** The user's history read from KV (item ids, newest first); null when not read or none is stored. */
   history: string[] | null
-  /** Vector keys whose value did not decode (wrong length, bad base64, bad scale). */
+  /** Record keys whose value did not decode (wrong length, bad base64, bad scale or price). */
   corrupt: string[]
   /** The stored history was there but unreadable (not a JSON list of item ids). */
   historyCorrupt: boolean
@@ -41,31 +43,43 @@ export interface Lookup {
   lruHits: number
 }
 
-let vectors: LRUCache<string, Float32Array> | undefined
+/** A decoded record as the LRU keeps it: a query's has no price. */
+interface Decoded {
+  vector: Float32Array
+  price: number | null
+}
 
-function vectorCache(bytes: number): LRUCache<string, Float32Array> | undefined {
+let records: LRUCache<string, Decoded> | undefined
+
+function recordCache(bytes: number): LRUCache<string, Decoded> | undefined {
   if (bytes <= 0) return undefined
-  if (!vectors || vectors.maxSize !== bytes)
-    vectors = new LRUCache<string, Float32Array>({ maxSize: bytes, sizeCalculation: (v, k) => v.byteLength + 2 * k.length + 64 })
-  return vectors
+  if (!records || records.maxSize !== bytes)
+    records = new LRUCache<string, Decoded>({ maxSize: bytes, sizeCalculation: (v, k) => v.vector.byteLength + 2 * k.length + 72 })
+  return records
 }
 
 /** The query vector's name in a lookup round (item ids never contain a space). */
 const QUERY = ' query'
 
-function place(out: Lookup, name: string, v: Float32Array): void {
-  if (name === QUERY) out.query = v
-  else out.items.set(name, v)
+function decode(name: string, text: string, dim: number): Decoded {
+  if (name === QUERY) return { vector: dequantize(decodeEmbedding(text, dim)), price: null }
+  const { vector, price } = decodeItemRecord(text, dim)
+  return { vector: dequantize(vector), price }
+}
+
+function place(out: Lookup, name: string, d: Decoded): void {
+  if (name === QUERY) out.query = d.vector
+  else out.items.set(name, { vector: d.vector, price: d.price! })
 }
 
 export class EmbeddingStore {
-  readonly #lru: LRUCache<string, Float32Array> | undefined
+  readonly #lru: LRUCache<string, Decoded> | undefined
 
   constructor(
     private readonly kv: KVNamespace | undefined,
     private readonly opts: StoreOptions,
   ) {
-    this.#lru = vectorCache(opts.vectorCacheBytes)
+    this.#lru = recordCache(opts.vectorCacheBytes)
   }
 
   /** Text values of `keys`, by key (null: absent), in concurrent bulk reads of ≤ 100 keys. */
@@ -85,8 +99,8 @@ export class EmbeddingStore {
   }
 
   /**
-   * Vectors for `wanted` (LRU first, then KV) plus the raw text of `extra` keys, in one round of
-   * bulk reads. Found vectors land in `out` under their name (an item id, or QUERY).
+   * Records for `wanted` (LRU first, then KV) plus the raw text of `extra` keys, in one round of
+   * bulk reads. Found records land in `out` under their name (an item id, or QUERY).
    */
   async #round(wanted: Map<string, string>, extra: string[], out: Lookup): Promise<Map<string, string | null>> {
     const fromKv: [string, string][] = []
@@ -103,9 +117,9 @@ export class EmbeddingStore {
       const text = values.get(key)
       if (text == null) continue
       try {
-        const v = dequantize(decodeEmbedding(text, this.opts.dim))
-        this.#lru?.set(key, v)
-        place(out, name, v)
+        const d = decode(name, text, this.opts.dim)
+        this.#lru?.set(key, d)
+        place(out, name, d)
       } catch (e) {
         if (!(e instanceof CorruptEmbedding)) throw e
         out.corrupt.push(key)

@@ -110,7 +110,7 @@ function plan(req: RerankRequest, cands: CandidateRef[], f: Fetched, d: RerankDe
 async function scoreAtEdge(req: RerankRequest, cands: CandidateRef[], f: Fetched, d: RerankDeps): Promise<Answer | null> {
   const lookup = f.lookup!
   const known = cands.filter((c) => lookup.items.has(c.id))
-  const history = f.history.flatMap((id) => lookup.items.get(id) ?? [])
+  const history = f.history.flatMap((id) => lookup.items.get(id)?.vector ?? [])
   // History items without a vector are skipped; the log line says how many.
   if (history.length < f.history.length) d.note({ history_without_embedding: f.history.length - history.length })
   let scores: Float32Array

@@ -1,19 +1,28 @@
 /**
- * The one codec for embeddings in KV, shared by the scripts that write KV (and the training
- * chain that quantizes the catalog) and the edge that reads it.
+ * The one codec for what KV holds per item and per query, shared by the scripts that write KV (and
+ * the training chain that quantizes the catalog) and the edge that reads it.
  *
- * Workers KV bulk reads return only text or JSON, so a vector is stored as text: base64 of
- * [scale: float32 little-endian][dim × int8]. Quantization is symmetric per vector:
- * scale = max|x| / 127, q = round(x / scale), x ≈ q · scale (float32).
+ * Workers KV bulk reads return only text or JSON, so a record is stored as base64 text:
+ *   query record: [scale: float32][dim × int8]
+ *   item record:  [scale: float32][price: float32][dim × int8]
+ * (float32 little-endian). The item record carries the catalog price beside the vector because
+ * the head scores with it and it is read in the same KV get, at no extra read. Quantization is
+ * symmetric per vector: scale = max|x| / 127, q = round(x / scale), x ≈ q · scale (float32).
  */
-export const EMBEDDING_CODEC = 'int8-symmetric-per-vector+base64/v1'
+export const EMBEDDING_CODEC = 'int8-symmetric-per-vector+base64/v2 (item records: + float32 price)'
 
 export interface Quantized {
   q: Int8Array
   scale: number
 }
 
-/** A value that does not decode to a `dim`-wide vector: wrong length, bad base64 or a bad scale. */
+/** An item's record: its quantized vector and its catalog price (> 0). */
+export interface ItemRecord {
+  vector: Quantized
+  price: number
+}
+
+/** A value that does not decode to a `dim`-wide record: wrong length, bad base64, a bad scale or price. */
 export class CorruptEmbedding extends Error {
   override name = 'CorruptEmbedding'
 }
@@ -34,26 +43,54 @@ export function dequantize({ q, scale }: Quantized, out = new Float32Array(q.len
   return out
 }
 
-export function encodeEmbedding({ q, scale }: Quantized): string {
-  const bytes = new Uint8Array(4 + q.length)
-  new DataView(bytes.buffer).setFloat32(0, scale, true)
-  bytes.set(new Uint8Array(q.buffer, q.byteOffset, q.length), 4)
+/** [scale][...floats][q] as base64. */
+function pack({ q, scale }: Quantized, floats: number[]): string {
+  const head = 4 * (1 + floats.length)
+  const bytes = new Uint8Array(head + q.length)
+  const view = new DataView(bytes.buffer)
+  ;[scale, ...floats].forEach((f, i) => view.setFloat32(4 * i, f, true))
+  bytes.set(new Uint8Array(q.buffer, q.byteOffset, q.length), head)
   let binary = ''
   for (let i = 0; i < bytes.length; i++) binary += String.fromCharCode(bytes[i])
   return btoa(binary)
 }
 
-export function decodeEmbedding(text: string, dim: number): Quantized {
+/** The inverse of `pack` for `floats` leading floats after the scale. */
+function unpack(text: string, dim: number, floats: number): { vector: Quantized; floats: number[] } {
   let binary: string
   try {
     binary = atob(text)
   } catch {
     throw new CorruptEmbedding('not base64')
   }
-  if (binary.length !== 4 + dim) throw new CorruptEmbedding(`${binary.length} bytes, expected ${4 + dim} for dim ${dim}`)
+  const head = 4 * (1 + floats)
+  if (binary.length !== head + dim) throw new CorruptEmbedding(`${binary.length} bytes, expected ${head + dim} for dim ${dim}`)
   const bytes = new Uint8Array(binary.length)
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i)
-  const scale = new DataView(bytes.buffer).getFloat32(0, true)
+  const view = new DataView(bytes.buffer)
+  const scale = view.getFloat32(0, true)
   if (!Number.isFinite(scale) || scale < 0) throw new CorruptEmbedding(`bad scale ${scale}`)
-  return { q: new Int8Array(bytes.buffer, 4, dim), scale }
+  const rest = Array.from({ length: floats }, (_, i) => view.getFloat32(4 * (i + 1), true))
+  return { vector: { q: new Int8Array(bytes.buffer, head, dim), scale }, floats: rest }
+}
+
+/** A query record. */
+export function encodeEmbedding(v: Quantized): string {
+  return pack(v, [])
+}
+
+export function decodeEmbedding(text: string, dim: number): Quantized {
+  return unpack(text, dim, 0).vector
+}
+
+export function encodeItemRecord({ vector, price }: ItemRecord): string {
+  if (!(Number.isFinite(price) && price > 0)) throw new RangeError(`encodeItemRecord: price must be a positive number, got ${price}`)
+  return pack(vector, [price])
+}
+
+export function decodeItemRecord(text: string, dim: number): ItemRecord {
+  const { vector, floats } = unpack(text, dim, 1)
+  const price = floats[0]
+  if (!(Number.isFinite(price) && price > 0)) throw new CorruptEmbedding(`bad price ${price}`)
+  return { vector, price }
 }

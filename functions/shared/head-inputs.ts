@@ -6,11 +6,19 @@
  */
 import { concreteDims, type ModelSpec } from './manifest.ts'
 
+/** What the head reads per candidate: its item record, decoded. */
+export interface ItemFeatures {
+  /** The fused item embedding, `dim` floats (int8-dequantized). */
+  vector: Float32Array
+  /** The catalog price (> 0): the head reads its log. */
+  price: number
+}
+
 export interface HeadFeatures {
   /** The query embedding, `dim` floats. */
   query: Float32Array
-  /** One vector per scored candidate, in list order. */
-  items: Float32Array[]
+  /** One record per scored candidate, in list order. */
+  items: ItemFeatures[]
   /** The user's history, newest first (may be empty: the head has a learned "no history" slot). */
   history: Float32Array[]
 }
@@ -39,7 +47,8 @@ export function assembleHeadInputs(spec: ModelSpec, dim: number, f: HeadFeatures
   const mask = (n: number, rows: number) => new Float32Array(rows).fill(1, 0, n)
   const data: Record<string, Float32Array> = {
     query: f.query,
-    items: stack(f.items, list, 'items'),
+    items: stack(f.items.map((c) => c.vector), list, 'items'),
+    price: Float32Array.from(f.items, (c) => c.price),
     mask: mask(list, list),
     history: stack(f.history, history, 'history'),
     hist_mask: mask(f.history.length, history),

@@ -1,7 +1,7 @@
 /**
  * The KV key layout, shared by the edge (reads) and the seeding scripts (writes).
  *
- * - `<kv_prefix>i/<item id>`            item vector (embedding codec text)
+ * - `<kv_prefix>i/<item id>`            item record: vector + catalog price (embedding codec text)
  * - `<kv_prefix>q/<sha256(query)>`      query vector, by normalized query text
  * - `<kv_prefix>meta`                   JSON: what was uploaded under this prefix (written last)
  * - `hist/<sha256("user:" + user id)>`  JSON array of recent item ids, newest first

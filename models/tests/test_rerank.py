@@ -22,7 +22,7 @@ def head_inputs(B=2, L=7, H=5, seed=0):
     t = teacher_inputs(B, L, H, seed)
     g = torch.Generator().manual_seed(seed + 1)
     return {"query": torch.randn(B, 64, generator=g), "items": torch.randn(B, L, 64, generator=g), "mask": t["mask"],
-            "history": torch.randn(B, H, 64, generator=g), "hist_mask": t["hist_mask"]}
+            "history": torch.randn(B, H, 64, generator=g), "hist_mask": t["hist_mask"], "price": t["price"]}
 
 
 def rerankers():
@@ -65,6 +65,17 @@ def test_history_personalizes_armmt_and_the_head():
     h = head_inputs()
     with torch.no_grad():
         assert not torch.allclose(head(**h)["score"][0], head(**dict(h, history=torch.randn_like(h["history"])))["score"][0])
+
+
+def test_the_head_reads_the_price():
+    head = EdgeHead(64, 32, 2).eval()
+    h = head_inputs()
+    cheaper = dict(h, price=h["price"].clone())
+    cheaper["price"][0, 2] /= 4
+    with torch.no_grad():
+        a, b = head(**h)["score"], head(**cheaper)["score"]
+    assert a[0, 2] != b[0, 2]
+    torch.testing.assert_close(a[1], b[1])  # only the list whose price changed
 
 
 def test_list_context_matters_for_list_models_not_for_the_pointwise_baseline():
@@ -117,4 +128,5 @@ def test_rerank_axes_keep_the_query_width_fixed():
     assert axes["query"] == {0: "batch"}
     assert axes["items"] == {0: "batch", 1: "list"} and axes["mask"] == {0: "batch", 1: "list"}
     assert axes["history"] == {0: "batch", 1: "history"} and axes["hist_mask"] == {0: "batch", 1: "history"}
+    assert axes["price"] == {0: "batch", 1: "list"}
     assert axes["score"] == {0: "batch", 1: "list"}

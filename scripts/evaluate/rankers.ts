@@ -1,6 +1,7 @@
-import { ITEM_ATTR, ITEM_ATTR_COLS, expectedGain, sigmoid } from '../world/choice.ts'
+import { ITEM_ATTR, ITEM_ATTR_COLS, expectedGain, sigmoid, tasteLayout, utilityParts } from '../world/choice.ts'
 import { Rng } from '../world/rng.ts'
-import type { World } from '../world/world.ts'
+import { COLOUR_WORDS, MATERIAL_WORDS, PATTERN_WORDS, SHAPE_WORDS } from '../world/vocab.ts'
+import { SESSION, SESSION_COLS, type World } from '../world/world.ts'
 
 /** A ranker gives every candidate row of the world a score; higher ranks first. */
 export type Ranker = (world: World) => Float32Array
@@ -18,6 +19,9 @@ const perRow = (world: World, f: (r: number) => number): Float32Array => {
  *                   a pointwise ranking, it ignores the list effect.
  *  - text_oracle:   true utility from what text reveals (shared + text-only parts).
  *  - image_oracle:  true utility from what the image reveals (shared + image-only parts).
+ *  - crowd_oracle:  true utility for the average user: the query's requests, the category and the
+ *                   price at the mean price sensitivity, no personal taste. The gap between it and
+ *                   `oracle` is what only personalization (inferring a user's hidden tastes) can earn.
  *  - list_oracle:   greedy list-aware ranking that also knows the near-duplicate effect; it
  *                   maximizes expected purchases of the displayed list one position at a time.
  */
@@ -29,8 +33,28 @@ export const BASELINES: Record<string, Ranker> = {
   retrieval: (w) => Float32Array.from(w.candidates.retrieval),
   text_oracle: (w) => perRow(w, (r) => w.candidates.utility[r * 3] + w.candidates.utility[r * 3 + 1]),
   image_oracle: (w) => perRow(w, (r) => w.candidates.utility[r * 3] + w.candidates.utility[r * 3 + 2]),
+  crowd_oracle: crowdOracle,
   oracle: (w) => perRow(w, (r) => expectedGain(w.candidates.pClick[r], w.candidates.pPurchase[r])),
   list_oracle: listOracle,
+}
+
+function crowdOracle(w: World): Float32Array {
+  const layout = tasteLayout(MATERIAL_WORDS.length, COLOUR_WORDS.length, PATTERN_WORDS.length, SHAPE_WORDS.length)
+  // One "average user": every taste at its population mean (zero), price sensitivity at the middle of its range.
+  const taste = new Float32Array(layout.width)
+  const [lo, hi] = w.config.choice.taste.price
+  taste[layout.price] = (lo + hi) / 2
+  const inputs = { itemAttr: w.items.attr, itemPriceZ: w.items.priceZ, brandTier: w.brandTier, taste, queryAttr: w.queries.attr, layout }
+  const parts = new Float32Array(3)
+  const out = new Float32Array(w.candidates.count)
+  for (let s = 0; s < w.sessions.count; s++) {
+    const query = w.sessions.table[s * SESSION_COLS + SESSION.query]
+    for (let r = w.sessions.offset[s]; r < w.sessions.offset[s + 1]; r++) {
+      utilityParts(inputs, w.config.choice, 0, query, w.candidates.item[r], parts, 0)
+      out[r] = parts[0] + parts[1] + parts[2]
+    }
+  }
+  return out
 }
 
 function listOracle(w: World): Float32Array {

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { encodeEmbedding, EMBEDDING_CODEC } from '../../functions/shared/embedding-codec.ts'
+import { encodeEmbedding, encodeItemRecord, EMBEDDING_CODEC, type Quantized } from '../../functions/shared/embedding-codec.ts'
 import { historyKey, itemKey, metaKey, queryKey } from '../../functions/shared/kv-keys.ts'
 import type { Manifest } from '../../functions/shared/manifest.ts'
 import { readNpy } from '../world/npy.ts'
@@ -37,8 +37,8 @@ export function readQuantized(modelsDir: string, base: string): QuantizedTable {
   return { rows: q.shape[0], dim: q.shape[1], q: q.data as Int8Array, scale: scale.data as Float32Array }
 }
 
-export function encodeRow(t: QuantizedTable, row: number): string {
-  return encodeEmbedding({ q: t.q.subarray(row * t.dim, (row + 1) * t.dim), scale: t.scale[row] })
+export function tableRow(t: QuantizedTable, row: number): Quantized {
+  return { q: t.q.subarray(row * t.dim, (row + 1) * t.dim), scale: t.scale[row] }
 }
 
 export interface Release {
@@ -68,14 +68,15 @@ export function userHistory(world: World, user: number): string[] {
   return ids
 }
 
+/** An item's record: its fused vector from the release and its catalog price from the world. */
 export const itemEntry = (r: Release, world: World, item: number): KvEntry => ({
   key: itemKey(r.manifest.embedding.kv_prefix, world.items.meta[item].id),
-  value: encodeRow(r.items, item),
+  value: encodeItemRecord({ vector: tableRow(r.items, item), price: world.items.price[item] }),
 })
 
 export const queryEntry = async (r: Release, world: World, query: number): Promise<KvEntry> => ({
   key: await queryKey(r.manifest.embedding.kv_prefix, world.queries.meta[query].text),
-  value: encodeRow(r.queries, query),
+  value: encodeEmbedding(tableRow(r.queries, query)),
 })
 
 export const historyEntry = async (world: World, user: number): Promise<KvEntry> => ({

@@ -21,7 +21,8 @@ export interface QuantizedSet {
 export function quantizeEmbeddings(twoTowerDir: string, out: string): { codec: string; version: string; sets: Record<string, QuantizedSet> } {
   const dir = join(out, 'embeddings')
   mkdirSync(dir, { recursive: true })
-  const hash = createHash('sha256')
+  // The version names the KV prefix: it changes with the vectors and with the record layout.
+  const hash = createHash('sha256').update(EMBEDDING_CODEC)
   const sets: Record<string, QuantizedSet> = {}
   for (const [name, file] of [['items', 'item_emb.npy'], ['queries', 'query_emb.npy']] as const) {
     const a = readNpy(join(twoTowerDir, file))

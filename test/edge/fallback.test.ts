@@ -151,12 +151,23 @@ describe('edge faults', () => {
     expect(ids(alone.body)).toEqual(inputOrder('anonymous'))
   })
 
-  it('a corrupt vector in KV: that candidate is unscored, the answer says corrupt_embedding', async () => {
+  /** The fixture item record with its price replaced (the vector intact). */
+  const withPrice = (record: string, price: number) => {
+    const bytes = Uint8Array.from(atob(record), (c) => c.charCodeAt(0))
+    new DataView(bytes.buffer).setFloat32(4, price, true)
+    return btoa(String.fromCharCode(...bytes))
+  }
+
+  it.each([
+    ['not a record at all', () => 'bm90IGEgdmVjdG9y'],
+    ['a negative price', (good: string) => withPrice(good, -5)],
+    ['a NaN price', (good: string) => withPrice(good, Number.NaN)],
+  ])('a corrupt item record in KV (%s): that candidate is unscored, the answer says corrupt_embedding', async (_, corrupt) => {
     const { request } = FIXTURES.anonymous
     const victim = inputOrder('anonymous')[3]
     const key = itemKey(manifest.embedding.kv_prefix, victim)
     const original = await bindings.EMBEDDINGS.get(key)
-    await bindings.EMBEDDINGS.put(key, 'bm90IGEgdmVjdG9y')
+    await bindings.EMBEDDINGS.put(key, corrupt(original!))
     try {
       // VECTOR_CACHE_MB=0: read KV, not the isolate's LRU (which holds the good vector by now).
       const { res, body } = await call(request, { vars: { ...noCache, VECTOR_CACHE_MB: '0' } })

@@ -42,6 +42,27 @@ describe('POST /v1/rerank on the edge', () => {
     expect(without.body.items.map((i: { id: string }) => i.id)).not.toEqual(withHistory.body.items.map((i: { id: string }) => i.id))
   })
 
+  it('reads the catalog price from the item record: the top item, priced 8x higher, scores lower', async () => {
+    const { request, expected } = FIXTURES.anonymous
+    const top = expected.edge!.order[0]
+    const key = itemKey(manifest.embedding.kv_prefix, top)
+    const original = (await bindings.EMBEDDINGS.get(key))!
+    const bytes = Uint8Array.from(atob(original), (c) => c.charCodeAt(0))
+    const view = new DataView(bytes.buffer)
+    view.setFloat32(4, view.getFloat32(4, true) * 8, true)
+    await bindings.EMBEDDINGS.put(key, btoa(String.fromCharCode(...bytes)))
+    try {
+      // VECTOR_CACHE_MB=0: read KV, not the isolate's LRU.
+      const { body } = await call(request, { vars: { CACHE_TTL_S: '0', VECTOR_CACHE_MB: '0' } })
+      expect(body.path).toBe('edge')
+      expect(body.degraded).toBeUndefined()
+      const score = body.items.find((i: { id: string }) => i.id === top).score
+      expect(score).toBeLessThan(expected.edge!.scores[top] - 0.1)
+    } finally {
+      await bindings.EMBEDDINGS.put(key, original)
+    }
+  })
+
   it('returns only the ids asked for, k of them', async () => {
     const { request } = FIXTURES.anonymous
     const { body } = await call({ ...request, k: 7 }, { vars: { CACHE_TTL_S: '0' } })

@@ -29,6 +29,24 @@ describe('evaluation of the reference rankers', () => {
     }
   })
 
+  it('the crowd oracle (no personal taste) beats retrieval, and only personalization closes the rest', () => {
+    expect(r.crowd_oracle.oracle_gain_share).toBeGreaterThan(0.2)
+    expect(r.crowd_oracle.oracle_gain_share).toBeLessThan(0.8)
+    // It reads no user: the same (query, item) scores the same for every user who issued the query.
+    const seen = new Map<string, number>()
+    const crowd = scores.crowd_oracle
+    let repeats = 0
+    for (let s = 0; s < world.sessions.count; s++) {
+      const query = world.sessions.table[s * 4 + 1]
+      for (let row = world.sessions.offset[s]; row < world.sessions.offset[s + 1]; row++) {
+        const key = `${query}/${world.candidates.item[row]}`
+        if (seen.has(key)) (repeats++, expect(crowd[row]).toBe(seen.get(key)))
+        else seen.set(key, crowd[row])
+      }
+    }
+    expect(repeats).toBeGreaterThan(100)
+  })
+
   it('the list-aware oracle gets more expected purchases than the pointwise oracle', () => {
     expect(r.list_oracle.exp_purchases).toBeGreaterThan(r.oracle.exp_purchases)
     expect(r.oracle.exp_purchases).toBeGreaterThan(r.retrieval.exp_purchases)

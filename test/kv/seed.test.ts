@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { decodeEmbedding } from '../../functions/shared/embedding-codec.ts'
+import { decodeEmbedding, decodeItemRecord } from '../../functions/shared/embedding-codec.ts'
 import { metaKey } from '../../functions/shared/kv-keys.ts'
 import { readManifest, type KvEntry } from '../../scripts/kv/entries.ts'
 import { seededMarker, uploadEntries, type SeedOptions } from '../../scripts/kv/seed.ts'
@@ -25,10 +25,17 @@ describe('kv:seed uploads with wrangler kv bulk put', () => {
   }, 120_000)
 })
 
-it('every vector in the fixture KV slice decodes with the shared codec at the manifest width', () => {
+it('every record in the fixture KV slice decodes with the shared codec at the manifest width', () => {
   const entries = JSON.parse(readFileSync('test/fixtures/kv.json', 'utf8')) as KvEntry[]
   const { embedding } = readManifest('models')
-  const vectors = entries.filter((e) => e.key.startsWith(embedding.kv_prefix) && !e.key.endsWith('/meta'))
-  expect(vectors.length).toBeGreaterThan(100)
-  for (const e of vectors) expect(decodeEmbedding(e.value, embedding.dim).q.length).toBe(embedding.dim)
+  const items = entries.filter((e) => e.key.startsWith(`${embedding.kv_prefix}i/`))
+  const queries = entries.filter((e) => e.key.startsWith(`${embedding.kv_prefix}q/`))
+  expect(items.length).toBeGreaterThan(100)
+  expect(queries.length).toBeGreaterThan(0)
+  for (const e of items) {
+    const { vector, price } = decodeItemRecord(e.value, embedding.dim)
+    expect(vector.q.length).toBe(embedding.dim)
+    expect(price).toBeGreaterThan(0)
+  }
+  for (const e of queries) expect(decodeEmbedding(e.value, embedding.dim).q.length).toBe(embedding.dim)
 })

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { CorruptEmbedding, decodeEmbedding, dequantize, encodeEmbedding, quantize } from '../../functions/shared/embedding-codec.ts'
+import { CorruptEmbedding, decodeEmbedding, decodeItemRecord, dequantize, encodeEmbedding, encodeItemRecord, quantize } from '../../functions/shared/embedding-codec.ts'
 
-describe('the KV embedding codec (int8 + scale, base64 text)', () => {
+describe('the KV record codec (int8 + scale, base64 text)', () => {
   const x = Float32Array.from({ length: 64 }, (_, i) => Math.sin(i * 1.7) * (i % 5 === 0 ? 0.9 : 0.2))
 
   it('round-trips through text within half a quantization step', () => {
@@ -36,5 +36,25 @@ describe('the KV embedding codec (int8 + scale, base64 text)', () => {
     const nanScale = new Uint8Array(68)
     new DataView(nanScale.buffer).setFloat32(0, Number.NaN, true)
     expect(() => decodeEmbedding(btoa(String.fromCharCode(...nanScale)), 64)).toThrow(/bad scale/)
+  })
+
+  it('item records carry the price beside the vector (8 + dim bytes) and round-trip both', () => {
+    const text = encodeItemRecord({ vector: quantize(x), price: 19.99 })
+    expect(atob(text).length).toBe(72)
+    const back = decodeItemRecord(text, 64)
+    expect(back.price).toBe(Math.fround(19.99))
+    expect(Array.from(dequantize(back.vector))).toEqual(Array.from(dequantize(quantize(x))))
+    // A query record is not an item record, and the other way round: the lengths differ.
+    expect(() => decodeItemRecord(encodeEmbedding(quantize(x)), 64)).toThrow(/68 bytes, expected 72/)
+    expect(() => decodeEmbedding(text, 64)).toThrow(/72 bytes, expected 68/)
+  })
+
+  it('rejects a price that is not a positive number, writing or reading', () => {
+    for (const price of [0, -3, Number.NaN, Number.POSITIVE_INFINITY])
+      expect(() => encodeItemRecord({ vector: quantize(x), price })).toThrow(/price must be a positive number/)
+    const bytes = new Uint8Array(72)
+    new DataView(bytes.buffer).setFloat32(4, -1, true)
+    expect(() => decodeItemRecord(btoa(String.fromCharCode(...bytes)), 64)).toThrow(CorruptEmbedding)
+    expect(() => decodeItemRecord(btoa(String.fromCharCode(...bytes)), 64)).toThrow(/bad price -1/)
   })
 })
