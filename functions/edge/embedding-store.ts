@@ -8,7 +8,7 @@
  * bytes, so a hot catalog costs no KV read at all.
  */
 import { LRUCache } from 'lru-cache'
-import { CorruptEmbedding, decodeEmbedding, decodeItemRecord, dequantize } from '../shared/embedding-codec.ts'
+import { CorruptEmbedding, readItemFeatures, readQueryVector } from '../shared/embedding-codec.ts'
 import type { ItemFeatures } from '../shared/head-inputs.ts'
 import { historyKey, itemKey, metaKey, queryKey } from '../shared/kv-keys.ts'
 import { ITEM_ID } from '../shared/rerank-api.ts'
@@ -51,10 +51,12 @@ interface Decoded {
 
 let records: LRUCache<string, Decoded> | undefined
 
-function recordCache(bytes: number): LRUCache<string, Decoded> | undefined {
+/** The isolate's LRU; entries live as long as KV's own edge cache, so a re-seeded price or vector
+ * reaches the head within twice `cacheTtl` rather than whenever the isolate dies. */
+function recordCache(bytes: number, ttlS: number): LRUCache<string, Decoded> | undefined {
   if (bytes <= 0) return undefined
-  if (!records || records.maxSize !== bytes)
-    records = new LRUCache<string, Decoded>({ maxSize: bytes, sizeCalculation: (v, k) => v.vector.byteLength + 2 * k.length + 72 })
+  if (!records || records.maxSize !== bytes || records.ttl !== ttlS * 1000)
+    records = new LRUCache<string, Decoded>({ maxSize: bytes, ttl: ttlS * 1000, sizeCalculation: (v, k) => v.vector.byteLength + 2 * k.length + 72 })
   return records
 }
 
@@ -62,9 +64,7 @@ function recordCache(bytes: number): LRUCache<string, Decoded> | undefined {
 const QUERY = ' query'
 
 function decode(name: string, text: string, dim: number): Decoded {
-  if (name === QUERY) return { vector: dequantize(decodeEmbedding(text, dim)), price: null }
-  const { vector, price } = decodeItemRecord(text, dim)
-  return { vector: dequantize(vector), price }
+  return name === QUERY ? { vector: readQueryVector(text, dim), price: null } : readItemFeatures(text, dim)
 }
 
 function place(out: Lookup, name: string, d: Decoded): void {
@@ -79,7 +79,7 @@ export class EmbeddingStore {
     private readonly kv: KVNamespace | undefined,
     private readonly opts: StoreOptions,
   ) {
-    this.#lru = recordCache(opts.vectorCacheBytes)
+    this.#lru = recordCache(opts.vectorCacheBytes, opts.cacheTtl)
   }
 
   /** Text values of `keys`, by key (null: absent), in concurrent bulk reads of ≤ 100 keys. */
@@ -129,7 +129,7 @@ export class EmbeddingStore {
   }
 
   /**
-   * One request's lookups: the query vector, the candidates' vectors, and the history's vectors —
+   * One request's lookups: the query vector, the candidates' item records, and the history's —
    * the history given in the request or, with only a user id, the one stored in KV. Two rounds at
    * most: a stored history's items are known only once it is read.
    */

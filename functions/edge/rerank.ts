@@ -62,7 +62,7 @@ interface Fetched {
   reasons: Reason[]
 }
 
-// ---- fetch: vectors and history from KV -----------------------------------------------------
+// ---- fetch: records and history from KV ------------------------------------------------------
 
 async function fetchInputs(req: RerankRequest, cands: CandidateRef[], d: RerankDeps): Promise<Fetched> {
   const reasons: Reason[] = []

@@ -75,11 +75,11 @@ function unpack(text: string, dim: number, floats: number): { vector: Quantized;
 }
 
 /** A query record. */
-export function encodeEmbedding(v: Quantized): string {
+export function encodeQueryRecord(v: Quantized): string {
   return pack(v, [])
 }
 
-export function decodeEmbedding(text: string, dim: number): Quantized {
+export function decodeQueryRecord(text: string, dim: number): Quantized {
   return unpack(text, dim, 0).vector
 }
 
@@ -93,4 +93,15 @@ export function decodeItemRecord(text: string, dim: number): ItemRecord {
   const price = floats[0]
   if (!(Number.isFinite(price) && price > 0)) throw new CorruptEmbedding(`bad price ${price}`)
   return { vector, price }
+}
+
+/** A query record as the head reads it: the dequantized vector. */
+export function readQueryVector(text: string, dim: number): Float32Array {
+  return dequantize(decodeQueryRecord(text, dim))
+}
+
+/** An item record as the head reads it: the dequantized vector and the price. */
+export function readItemFeatures(text: string, dim: number): { vector: Float32Array; price: number } {
+  const { vector, price } = decodeItemRecord(text, dim)
+  return { vector: dequantize(vector), price }
 }

@@ -1,6 +1,6 @@
 /**
- * Feature assembly for the edge head: one request's query vector, candidate vectors and history
- * vectors → the head's input tensors, named, typed and shaped as the manifest says. The edge
+ * Feature assembly for the edge head: one request's query vector, candidate records (vector +
+ * price) and history vectors → the head's input tensors, named, typed and shaped as the manifest says. The edge
  * (onnxruntime-web), the fixtures' reference scores (onnxruntime-node) and any other caller build
  * the same tensors here, so their scores are comparable.
  */
@@ -39,6 +39,9 @@ export function assembleHeadInputs(spec: ModelSpec, dim: number, f: HeadFeatures
     if (v.length !== dim) throw new Error(`assembleHeadInputs: ${what} has ${v.length} floats, expected ${dim}`)
   }
   checkDim(f.query, 'query')
+  f.items.forEach((c, i) => {
+    if (!(Number.isFinite(c.price) && c.price > 0)) throw new Error(`assembleHeadInputs: items[${i}] has price ${c.price}, expected a positive number`)
+  })
   const stack = (vs: Float32Array[], rows: number, what: string) => {
     const out = new Float32Array(rows * dim)
     vs.forEach((v, i) => (checkDim(v, `${what}[${i}]`), out.set(v, i * dim)))

@@ -5,10 +5,11 @@
  */
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { encodeEmbedding, encodeItemRecord, EMBEDDING_CODEC, type Quantized } from '../../functions/shared/embedding-codec.ts'
+import { encodeQueryRecord, encodeItemRecord, EMBEDDING_CODEC, type Quantized } from '../../functions/shared/embedding-codec.ts'
 import { historyKey, itemKey, metaKey, queryKey } from '../../functions/shared/kv-keys.ts'
 import type { Manifest } from '../../functions/shared/manifest.ts'
 import { readNpy } from '../world/npy.ts'
+import { loadWorld, readManifest as readWorldManifest } from '../world/store.ts'
 import type { World } from '../world/world.ts'
 
 /** One entry of `wrangler kv bulk put`'s JSON array. */
@@ -57,6 +58,17 @@ export function readRelease(modelsDir: string): Release {
   return { manifest, items, queries }
 }
 
+/**
+ * The world the release was trained on, loaded: item records pair the release's vectors with this
+ * world's catalog prices, so any other world (even one with the same counts) is refused.
+ */
+export function releaseWorld(r: Release, dir: string): World {
+  const want = r.manifest.synthetic_world?.content_hash
+  const have = readWorldManifest(dir).content_hash
+  if (want !== have) throw new Error(`the world in ${dir} (content ${have.slice(0, 12)}) is not the one release ${r.manifest.version} was trained on (${want?.slice(0, 12) ?? 'none named'})`)
+  return loadWorld(dir)
+}
+
 /** A user's history as item ids, newest first. */
 export function userHistory(world: World, user: number): string[] {
   const max = world.users.history.length / world.users.count
@@ -76,7 +88,7 @@ export const itemEntry = (r: Release, world: World, item: number): KvEntry => ({
 
 export const queryEntry = async (r: Release, world: World, query: number): Promise<KvEntry> => ({
   key: await queryKey(r.manifest.embedding.kv_prefix, world.queries.meta[query].text),
-  value: encodeEmbedding(tableRow(r.queries, query)),
+  value: encodeQueryRecord(tableRow(r.queries, query)),
 })
 
 export const historyEntry = async (world: World, user: number): Promise<KvEntry> => ({

@@ -11,8 +11,7 @@ import { join } from 'node:path'
 import { SingleBar } from 'cli-progress'
 import { metaKey } from '../../functions/shared/kv-keys.ts'
 import { ensureWorld } from '../world/ensure.ts'
-import { loadWorld } from '../world/store.ts'
-import { allEntries, readManifest, readRelease, type KvEntry } from './entries.ts'
+import { allEntries, readManifest, readRelease, releaseWorld, type KvEntry } from './entries.ts'
 
 export const BINDING = 'EMBEDDINGS'
 /** Entries per bulk file (the API's own bulk limit is 10,000 pairs). */
@@ -79,7 +78,7 @@ export async function seedKv(opts: SeedOptions): Promise<void> {
   const started = performance.now()
   const release = readRelease(opts.models)
   ensureWorld('default', 1, opts.world)
-  const entries = await allEntries(release, loadWorld(opts.world))
+  const entries = await allEntries(release, releaseWorld(release, opts.world))
   console.log(`kv:seed: ${entries.length} entries (release ${release.manifest.version}, prefix ${release.manifest.embedding.kv_prefix}, SYNTHETIC world) → ${opts.target} KV`)
   uploadEntries(entries, join('.wrangler', 'kv-seed', release.manifest.embedding.version), opts)
   console.log(`kv:seed: done in ${((performance.now() - started) / 1000).toFixed(1)}s`)

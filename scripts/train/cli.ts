@@ -82,7 +82,7 @@ for (const [name, spec] of Object.entries(models)) {
 step('evaluation (test split)')
 const world = loadWorld(worldDir)
 const worldManifest = readManifest(worldDir)
-// The crowd oracle rides along as a ceiling: what ranking by truth earns without any personal taste.
+// The crowd oracle rides along as a reference: what ranking by the truth earns without any personal taste.
 const runs: Record<string, Float32Array> = { retrieval: BASELINES.retrieval(world), crowd_oracle: BASELINES.crowd_oracle(world), oracle: BASELINES.oracle(world) }
 for (const [name, ranker] of Object.entries(rerank.rankers as Record<string, { scores: Record<string, string> }>))
   for (const [seed, file] of Object.entries(ranker.scores)) runs[`${name}#${seed}`] = readNpy(file).data as Float32Array

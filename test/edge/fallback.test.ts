@@ -8,7 +8,7 @@ import { rerank, type RerankDeps } from '../../functions/edge/rerank.ts'
 import { RerankHead } from '../../functions/edge/rerank-head.ts'
 import { historyKey, itemKey } from '../../functions/shared/kv-keys.ts'
 import { RerankRequest } from '../../functions/shared/rerank-api.ts'
-import { bindings, call, FIXTURES, originCalls, originUrl, seedFixtureKv } from './harness.ts'
+import { bindings, call, FIXTURES, originCalls, originUrl, repriced, seedFixtureKv } from './harness.ts'
 
 // Every fallback trigger and fault, with the origin played by a real HTTP server
 // (origin-server.ts) and the edge's real KV and ORT-web head. None may answer 5xx.
@@ -151,17 +151,10 @@ describe('edge faults', () => {
     expect(ids(alone.body)).toEqual(inputOrder('anonymous'))
   })
 
-  /** The fixture item record with its price replaced (the vector intact). */
-  const withPrice = (record: string, price: number) => {
-    const bytes = Uint8Array.from(atob(record), (c) => c.charCodeAt(0))
-    new DataView(bytes.buffer).setFloat32(4, price, true)
-    return btoa(String.fromCharCode(...bytes))
-  }
-
   it.each([
     ['not a record at all', () => 'bm90IGEgdmVjdG9y'],
-    ['a negative price', (good: string) => withPrice(good, -5)],
-    ['a NaN price', (good: string) => withPrice(good, Number.NaN)],
+    ['a negative price', (good: string) => repriced(good, () => -5)],
+    ['a NaN price', (good: string) => repriced(good, () => Number.NaN)],
   ])('a corrupt item record in KV (%s): that candidate is unscored, the answer says corrupt_embedding', async (_, corrupt) => {
     const { request } = FIXTURES.anonymous
     const victim = inputOrder('anonymous')[3]

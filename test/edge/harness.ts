@@ -33,6 +33,14 @@ export const FIXTURES: Record<string, { request: RerankRequestInput; expected: E
 
 export const bindings = env as unknown as Bindings
 
+/** An item record (codec text) with its price rewritten by `f`, the vector untouched. */
+export function repriced(record: string, f: (price: number) => number): string {
+  const bytes = Uint8Array.from(atob(record), (c) => c.charCodeAt(0))
+  const view = new DataView(bytes.buffer)
+  view.setFloat32(4, f(view.getFloat32(4, true)), true)
+  return btoa(String.fromCharCode(...bytes))
+}
+
 /** Puts the fixture slice of the release into the real (local) KV namespace. */
 export async function seedFixtureKv(): Promise<void> {
   await Promise.all(kv.map((e) => bindings.EMBEDDINGS.put(e.key, e.value)))

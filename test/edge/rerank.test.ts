@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import { manifest } from '../../functions/edge/artifacts.ts'
 import { itemKey } from '../../functions/shared/kv-keys.ts'
-import { bindings, call, FIXTURES, seedFixtureKv } from './harness.ts'
+import { bindings, call, FIXTURES, repriced, seedFixtureKv } from './harness.ts'
 
 // Real KV (seeded with the fixture slice of the committed release), real onnxruntime-web inference
 // in workerd, compared with onnxruntime-node's scores of the same inputs (npm run fixtures).
@@ -47,10 +47,7 @@ describe('POST /v1/rerank on the edge', () => {
     const top = expected.edge!.order[0]
     const key = itemKey(manifest.embedding.kv_prefix, top)
     const original = (await bindings.EMBEDDINGS.get(key))!
-    const bytes = Uint8Array.from(atob(original), (c) => c.charCodeAt(0))
-    const view = new DataView(bytes.buffer)
-    view.setFloat32(4, view.getFloat32(4, true) * 8, true)
-    await bindings.EMBEDDINGS.put(key, btoa(String.fromCharCode(...bytes)))
+    await bindings.EMBEDDINGS.put(key, repriced(original, (price) => price * 8))
     try {
       // VECTOR_CACHE_MB=0: read KV, not the isolate's LRU.
       const { body } = await call(request, { vars: { CACHE_TTL_S: '0', VECTOR_CACHE_MB: '0' } })

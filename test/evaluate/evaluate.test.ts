@@ -6,6 +6,7 @@ import { BASELINES } from '../../scripts/evaluate/rankers.ts'
 import { ITEM_ATTR, ITEM_ATTR_COLS, expectedPurchases } from '../../scripts/world/choice.ts'
 import { writeNpy } from '../../scripts/world/npy.ts'
 import { saveWorld } from '../../scripts/world/store.ts'
+import { SESSION, SESSION_COLS } from '../../scripts/world/world.ts'
 import { npmRun, smokeWorld, tempDir } from '../world/fixture.ts'
 
 const world = smokeWorld(1)
@@ -37,7 +38,7 @@ describe('evaluation of the reference rankers', () => {
     const crowd = scores.crowd_oracle
     let repeats = 0
     for (let s = 0; s < world.sessions.count; s++) {
-      const query = world.sessions.table[s * 4 + 1]
+      const query = world.sessions.table[s * SESSION_COLS + SESSION.query]
       for (let row = world.sessions.offset[s]; row < world.sessions.offset[s + 1]; row++) {
         const key = `${query}/${world.candidates.item[row]}`
         if (seen.has(key)) (repeats++, expect(crowd[row]).toBe(seen.get(key)))

@@ -2,9 +2,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { decodeEmbedding, decodeItemRecord } from '../../functions/shared/embedding-codec.ts'
+import { decodeQueryRecord, decodeItemRecord } from '../../functions/shared/embedding-codec.ts'
 import { metaKey } from '../../functions/shared/kv-keys.ts'
-import { readManifest, type KvEntry } from '../../scripts/kv/entries.ts'
+import { readManifest, readRelease, releaseWorld, type KvEntry } from '../../scripts/kv/entries.ts'
+import { saveWorld } from '../../scripts/world/store.ts'
+import { smokeWorld, tempDir } from '../world/fixture.ts'
 import { seededMarker, uploadEntries, type SeedOptions } from '../../scripts/kv/seed.ts'
 
 // kv:seed's upload path with stock tooling: real `wrangler kv bulk put --local` into a scratch
@@ -32,10 +34,17 @@ it('every record in the fixture KV slice decodes with the shared codec at the ma
   const queries = entries.filter((e) => e.key.startsWith(`${embedding.kv_prefix}q/`))
   expect(items.length).toBeGreaterThan(100)
   expect(queries.length).toBeGreaterThan(0)
-  for (const e of items) {
-    const { vector, price } = decodeItemRecord(e.value, embedding.dim)
-    expect(vector.q.length).toBe(embedding.dim)
-    expect(price).toBeGreaterThan(0)
+  // Decoding checks the length, the scale and the price (finite, > 0).
+  for (const e of items) expect(decodeItemRecord(e.value, embedding.dim).vector.q.length).toBe(embedding.dim)
+  for (const e of queries) expect(decodeQueryRecord(e.value, embedding.dim).q.length).toBe(embedding.dim)
+})
+
+it('refuses to pair the release with a world it was not trained on (prices would be wrong)', () => {
+  const dir = tempDir('other-world')
+  try {
+    saveWorld(smokeWorld(1), dir)
+    expect(() => releaseWorld(readRelease('models'), dir)).toThrow(/is not the one release rr-\w+ was trained on/)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
   }
-  for (const e of queries) expect(decodeEmbedding(e.value, embedding.dim).q.length).toBe(embedding.dim)
 })
