@@ -52,15 +52,15 @@ def click_pairs(world, split):
     return torch.from_numpy(q), torch.from_numpy(i)
 
 
-def train_two_tower(world, features, cfg, mode, seed):
-    """Trains one variant. Fusion: stage 1 aligns the query with text and image separately,
-    stage 2 trains the fusion on top. Other modes: one stage of the same total length."""
+def train_two_tower(pairs, features, cfg, mode, seed):
+    """Trains one variant on `pairs` (click_pairs of the train and valid splits). Fusion: stage 1
+    aligns the query with text and image separately, stage 2 trains the fusion on top. Other
+    modes: one stage of the same total length."""
     torch.manual_seed(seed)
     tc = cfg.two_tower
     qe, te, ie = features  # [Q, 128], [N, 128], [N, 128]
     model = TwoTower(qe.shape[1], te.shape[1], ie.shape[1], tc.dim, tc.heads, mode)
-    q_ids, i_ids = click_pairs(world, "train")
-    vq, vi = click_pairs(world, "valid")
+    (q_ids, i_ids), (vq, vi) = pairs
     opt = torch.optim.Adam(model.parameters(), lr=tc.lr)
     stages = [("align", tc.align_epochs), ("fusion", tc.fusion_epochs)] if mode == "fusion" else [(mode, tc.align_epochs + tc.fusion_epochs)]
     progress = Progress(f"two_tower[{mode}]", sum(e for _, e in stages))
@@ -116,11 +116,12 @@ def embed_catalog(features, model):
 
 def stage_two_tower(world, cfg, out):
     features = world.features()
+    pairs = click_pairs(world, "train"), click_pairs(world, "valid")  # the same for every variant
     variants = {}
     fusion = None
     for mode in ("text", "image", "concat", "fusion"):
         started = time.time()
-        model = train_two_tower(world, features, cfg, mode, cfg.seed)
+        model = train_two_tower(pairs, features, cfg, mode, cfg.seed)
         q, items = embed_catalog(features, model)
         d = os.path.join(out, "two_tower", mode)
         os.makedirs(d, exist_ok=True)
@@ -226,8 +227,9 @@ def distill_loss(score, teacher_score, temperature=1.0):
     return kl * temperature**2
 
 
-def train_ranker(world, sessions, valid, make_inputs, model, loss_of, epochs, rc, seed, name):
-    """The one training loop of every re-ranker: Adam, list batches, per-epoch train/valid loss."""
+def train_ranker(world, sessions, valid_batches, make_inputs, model, loss_of, epochs, rc, seed, name):
+    """The one training loop of every re-ranker: Adam, list batches, per-epoch train/valid loss
+    (`valid_batches`: the validation lists, batched once for every model)."""
     rng = np.random.default_rng(seed)
     torch.manual_seed(seed)
     exam = ExaminationBias()
@@ -238,7 +240,7 @@ def train_ranker(world, sessions, valid, make_inputs, model, loss_of, epochs, rc
 
     for _ in range(epochs):
         train, valid_loss = fit_epoch(model, opt, losses(list_batches(world, sessions, rc.batch_size, rng)),
-                                      lambda: losses(list_batches(world, valid, 4 * rc.batch_size)))
+                                      lambda: losses(valid_batches))
         progress.epoch(train, f" valid {valid_loss:.4f}")
     return model
 
@@ -253,6 +255,11 @@ def score_rows(world, sessions, make_inputs, model, batch_size=512):
         s = model(**make_inputs(b))["score"].numpy()
         scores[b["row"][b["mask"]]] = s[b["mask"]]
     return scores
+
+
+def subset(sessions, n):
+    """A fixed random `n` of `sessions`, sorted (all of them when n is 0 or covers them)."""
+    return np.sort(np.random.default_rng(0).choice(sessions, n, replace=False)) if 0 < n < len(sessions) else sessions
 
 
 def split_rows(world, split):
@@ -276,7 +283,8 @@ def export_pair(world, inputs, teacher, head, out):
     request: 100 candidates, 20 history items."""
     test = world.sessions("test")
     lengths = world.session[test, 3]
-    example = world.list_batch(test[lengths == np.median(lengths)][:2])
+    median = np.sort(lengths)[len(lengths) // 2]  # a length some list has (np.median may fall between two)
+    example = world.list_batch(test[lengths == median][:2])
     case = world.list_batch([test[lengths == lengths.min()][0], test[lengths == lengths.max()][0]])
     onnx = export_rerankers({"armmt": (teacher, inputs.teacher(example), inputs.teacher(case)),
                              "edge_head": (head, inputs.head(example), inputs.head(case))}, out)
@@ -295,9 +303,8 @@ def stage_rerank(world, cfg, out):
     two_tower = TwoTower(*(f.shape[1] for f in features), cfg.two_tower.dim, cfg.two_tower.heads, "fusion")
     two_tower.load_state_dict(torch.load(os.path.join(out, "two_tower", "fusion", "model.pt")))
     inputs = ListInputs(world, features, load_edge_embeddings(out))
-    train, valid = world.sessions("train"), world.sessions("valid")[:2000]
-    if 0 < rc.train_sessions < len(train):
-        train = np.sort(np.random.default_rng(0).choice(train, rc.train_sessions, replace=False))
+    train, valid = subset(world.sessions("train"), rc.train_sessions), world.sessions("valid")[:2000]
+    valid_batches = list(list_batches(world, valid, 4 * rc.batch_size))
     test_rows = split_rows(world, "test")
     log_price = np.log(np.asarray(world["item_price"], np.float32))
     price_stats = torch.tensor([log_price.mean(), log_price.std()])
@@ -315,7 +322,7 @@ def stage_rerank(world, cfg, out):
             started = time.time()
             torch.manual_seed(seed)
             model = make_model()
-            train_ranker(world, sessions, valid, make_inputs, model, loss_of, epochs, rc, seed, f"{name}[seed {seed}]")
+            train_ranker(world, sessions, valid_batches, make_inputs, model, loss_of, epochs, rc, seed, f"{name}[seed {seed}]")
             file = os.path.join(d, "scores", f"{name}.seed{seed}.npy")
             np.save(file, score_rows(world, world.sessions("test"), make_inputs, model)[test_rows])
             entry["scores"][seed] = file
@@ -338,8 +345,7 @@ def stage_rerank(world, cfg, out):
 
     # The head learns from the first seed's teacher: its scores on the head's training lists —
     # by default every training session, since the teacher labels any list for free.
-    all_train = world.sessions("train")
-    head_train = all_train if not 0 < rc.head_sessions < len(all_train) else np.sort(np.random.default_rng(0).choice(all_train, rc.head_sessions, replace=False))
+    head_train = subset(world.sessions("train"), rc.head_sessions)
     started = time.time()
     teacher_scores = torch.from_numpy(score_rows(world, np.concatenate([head_train, valid]), inputs.teacher, teacher))
     print(f"rerank: teacher scored the training and validation lists in {time.time() - started:.0f}s", flush=True)

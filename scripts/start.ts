@@ -11,10 +11,12 @@ await ensureSeeded({ target: 'local', models: 'models', world: 'data/worlds/defa
 
 const dev = spawn('npx', ['wrangler', 'dev', '--ip', '127.0.0.1', '--port', PORT], { stdio: ['inherit', 'pipe', 'inherit'] })
 let announced = false
+let tail = '' // the line can arrive split across chunks
 dev.stdout.setEncoding('utf8')
 dev.stdout.on('data', (chunk: string) => {
   process.stdout.write(chunk)
-  const ready = /Ready on (http:\/\/\S+)/.exec(chunk)
+  tail = (tail + chunk).slice(-1024)
+  const ready = /Ready on (http:\/\/\S+)\s/.exec(tail)
   if (ready && !announced) {
     announced = true
     const url = ready[1]

@@ -8,7 +8,7 @@ import { requestHash } from '../shared/canonical-request.ts'
 import type { RerankRequest } from '../shared/rerank-api.ts'
 
 /** Headers stored with an answer (per-request ones — request id, timing — are not). */
-export const STORED_HEADERS = ['Content-Type', 'X-Rerank-Path', 'X-Model-Version'] as const
+const STORED_HEADERS = ['Content-Type', 'X-Rerank-Path', 'X-Model-Version'] as const
 
 export interface CachedAnswer {
   body: string

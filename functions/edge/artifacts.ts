@@ -6,16 +6,13 @@
 import ortWasm from 'onnxruntime-web/ort-wasm-simd-threaded.wasm'
 import manifestJson from '../../models/manifest.json'
 import headModel from '../../models/onnx/edge_head.onnx'
-import type { Manifest } from '../shared/manifest.ts'
+import { modelSpec, type Manifest } from '../shared/manifest.ts'
 import { RerankHead, type HeadArtifacts } from './rerank-head.ts'
 
-export const HEAD_MODEL_NAME = 'edge_head'
 export const manifest = manifestJson as Manifest
 
 export function headArtifacts(): HeadArtifacts {
-  const spec = manifest.models[HEAD_MODEL_NAME]
-  if (!spec) throw new Error(`manifest ${manifest.version} has no ${HEAD_MODEL_NAME}`)
-  return { spec, dim: manifest.embedding.dim, wasm: ortWasm, model: headModel }
+  return { spec: modelSpec(manifest, 'edge_head'), dim: manifest.embedding.dim, wasm: ortWasm, model: headModel }
 }
 
 let head: RerankHead | undefined

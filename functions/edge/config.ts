@@ -3,6 +3,7 @@
  * Vars arrive as strings; each is parsed once per isolate, and a bad value names the var.
  */
 import { z } from 'zod'
+import { firstIssue } from '../shared/rerank-api.ts'
 
 export type Bindings = {
   /** Item records (vector + price), query vectors, user histories (functions/shared/kv-keys.ts). */
@@ -58,8 +59,7 @@ export function edgeConfig(env: Bindings): EdgeConfig {
     const vars = Object.fromEntries(Object.entries(env).filter(([, v]) => typeof v === 'string' && v !== ''))
     const result = Config.safeParse(vars)
     if (!result.success) {
-      const issue = result.error.issues[0]
-      throw new ConfigError(`wrangler var ${String(issue?.path[0])}: ${issue?.message}`)
+      throw new ConfigError(`wrangler var ${firstIssue(result.error).detail}`)
     }
     config = result.data
     parsed.set(env, config)

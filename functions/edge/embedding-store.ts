@@ -13,7 +13,7 @@ import type { ItemFeatures } from '../shared/head-inputs.ts'
 import { historyKey, itemKey, metaKey, queryKey } from '../shared/kv-keys.ts'
 import { ITEM_ID } from '../shared/rerank-api.ts'
 
-export const KV_BULK_LIMIT = 100
+const KV_BULK_LIMIT = 100
 
 /** KV could not be read (binding missing, operation failed): the edge cannot score. */
 export class KvUnavailable extends Error {
@@ -43,11 +43,9 @@ export interface Lookup {
   lruHits: number
 }
 
-/** A decoded record as the LRU keeps it: a query's has no price. */
-interface Decoded {
-  vector: Float32Array
-  price: number | null
-}
+/** A decoded record as the LRU keeps it and lookups hand it out (no copy): a query's vector, or an
+ *  item's features. */
+type Decoded = Float32Array | ItemFeatures
 
 let records: LRUCache<string, Decoded> | undefined
 
@@ -56,7 +54,7 @@ let records: LRUCache<string, Decoded> | undefined
 function recordCache(bytes: number, ttlS: number): LRUCache<string, Decoded> | undefined {
   if (bytes <= 0) return undefined
   if (!records || records.maxSize !== bytes || records.ttl !== ttlS * 1000)
-    records = new LRUCache<string, Decoded>({ maxSize: bytes, ttl: ttlS * 1000, sizeCalculation: (v, k) => v.vector.byteLength + 2 * k.length + 72 })
+    records = new LRUCache<string, Decoded>({ maxSize: bytes, ttl: ttlS * 1000, sizeCalculation: (v, k) => (v instanceof Float32Array ? v : v.vector).byteLength + 2 * k.length + 72 })
   return records
 }
 
@@ -64,12 +62,12 @@ function recordCache(bytes: number, ttlS: number): LRUCache<string, Decoded> | u
 const QUERY = ' query'
 
 function decode(name: string, text: string, dim: number): Decoded {
-  return name === QUERY ? { vector: readQueryVector(text, dim), price: null } : readItemFeatures(text, dim)
+  return name === QUERY ? readQueryVector(text, dim) : readItemFeatures(text, dim)
 }
 
 function place(out: Lookup, name: string, d: Decoded): void {
-  if (name === QUERY) out.query = d.vector
-  else out.items.set(name, { vector: d.vector, price: d.price! })
+  if (d instanceof Float32Array) out.query = d
+  else out.items.set(name, d)
 }
 
 export class EmbeddingStore {
@@ -144,7 +142,8 @@ export class EmbeddingStore {
       const text = values.get(hKey) ?? null
       out.history = parseHistory(text)?.slice(0, req.historyLimit) ?? null
       out.historyCorrupt = text !== null && out.history === null
-      const more = new Map((out.history ?? []).filter((id) => !out.items.has(id)).map((id) => [id, itemKey(prefix, id)]))
+      // Only ids not asked for in the first round: one missing or corrupt is not read (or counted) twice.
+      const more = new Map((out.history ?? []).filter((id) => !wanted.has(id)).map((id) => [id, itemKey(prefix, id)]))
       if (more.size) await this.#round(more, [], out)
     }
     return out

@@ -3,7 +3,7 @@
  * a deadline, behind a per-origin circuit breaker. Every failure comes back as an OriginFailure
  * whose `reason` goes into the answer's `degraded` list.
  */
-import { RerankResponse, type RerankRequestInput } from '../shared/rerank-api.ts'
+import { firstIssue, RerankResponse, type RerankRequestInput } from '../shared/rerank-api.ts'
 
 export type OriginFailureReason =
   | 'origin_not_configured'
@@ -40,11 +40,13 @@ export class Breaker {
   constructor(
     readonly failures: number,
     readonly cooldownMs: number,
+    /** The clock (epoch ms); tests pass their own. */
+    private readonly now: () => number = Date.now,
   ) {}
 
   get state(): 'closed' | 'open' | 'half-open' {
     if (this.#failures < this.failures) return 'closed'
-    return Date.now() < this.#openUntil ? 'open' : 'half-open'
+    return this.now() < this.#openUntil ? 'open' : 'half-open'
   }
 
   /** Whether a call may go out now (claims the half-open trial). */
@@ -52,8 +54,8 @@ export class Breaker {
     const state = this.state
     if (state === 'closed') return true
     if (state === 'open') return false
-    if (this.#trialSince && Date.now() - this.#trialSince < this.cooldownMs) return false
-    this.#trialSince = Date.now()
+    if (this.#trialSince && this.now() - this.#trialSince < this.cooldownMs) return false
+    this.#trialSince = this.now()
     return true
   }
 
@@ -65,7 +67,7 @@ export class Breaker {
   failure(): void {
     this.#failures++
     this.#trialSince = 0
-    if (this.#failures >= this.failures) this.#openUntil = Date.now() + this.cooldownMs
+    if (this.#failures >= this.failures) this.#openUntil = this.now() + this.cooldownMs
   }
 
   /** A call that went out but says nothing about the origin's health: frees a trial, counts nothing. */
@@ -144,7 +146,7 @@ export class OriginClient {
     } catch {
       throw new OriginFailure('origin_invalid_answer', 'origin answer is not JSON')
     }
-    if (!parsed.success) throw new OriginFailure('origin_invalid_answer', `origin answer does not match the contract: ${parsed.error.issues[0]?.message}`)
+    if (!parsed.success) throw new OriginFailure('origin_invalid_answer', `origin answer does not match the contract: ${firstIssue(parsed.error).detail}`)
     const answer = parsed.data
     // The origin could not score either: the edge may still do better than the input order.
     if (answer.path === 'passthrough') throw new OriginFailure('origin_passthrough', `origin passed through: ${(answer.degraded ?? []).join(', ')}`, false)

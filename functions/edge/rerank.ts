@@ -3,9 +3,8 @@
  * the route only wires them to HTTP. Faults never throw out of `rerank`: each adds a reason, the
  * next path is tried (edge head, origin), and the last resort is the input order ("passthrough").
  */
-import { normalizeQuery } from '../shared/kv-keys.ts'
 import { rankByScore } from '../shared/ranking.ts'
-import { candidateRefs, type CandidateRef, type RerankPath, type RerankRequest, type RerankResponse } from '../shared/rerank-api.ts'
+import { historySource, type Candidate, type RerankPath, type RerankRequest, type RerankResponse } from '../shared/rerank-api.ts'
 import type { EdgeConfig } from './config.ts'
 import { KvUnavailable, type EmbeddingStore, type Lookup } from './embedding-store.ts'
 import { OriginFailure, type OriginClient } from './origin-client.ts'
@@ -58,92 +57,95 @@ export interface Answer {
 /** What the KV lookup gave this request. */
 interface Fetched {
   lookup: Lookup | null
+  /** The candidates with an item record (in request order), and those without. */
+  known: Candidate[]
+  missing: Candidate[]
   history: string[]
   reasons: Reason[]
 }
 
 // ---- fetch: records and history from KV ------------------------------------------------------
 
-async function fetchInputs(req: RerankRequest, cands: CandidateRef[], d: RerankDeps): Promise<Fetched> {
+async function fetchInputs(req: RerankRequest, d: RerankDeps): Promise<Fetched> {
   const reasons: Reason[] = []
-  const given = req.user?.history?.slice(0, d.config.HISTORY_LIMIT)
+  const source = historySource(req, d.config.HISTORY_LIMIT)
+  const given = source && 'given' in source ? source.given : undefined
+  const userId = source && 'userId' in source ? source.userId : undefined
   let lookup: Lookup | null = null
   try {
     lookup = await d.time('kv', () =>
-      d.store.lookup({ query: req.query, ids: cands.map((c) => c.id), history: given, userId: req.user?.id, historyLimit: d.config.HISTORY_LIMIT }),
+      d.store.lookup({ query: req.query, ids: req.candidates.map((c) => c.id), history: given, userId, historyLimit: d.config.HISTORY_LIMIT }),
     )
   } catch (e) {
     if (!(e instanceof KvUnavailable)) throw e
     d.note({ kv_error: e.message })
     reasons.push('kv_unavailable')
     // With only a user id, the history lived in KV: personalization is lost.
-    if (given === undefined && req.user?.id !== undefined) reasons.push('history_unavailable')
+    if (userId !== undefined) reasons.push('history_unavailable')
   }
   if (lookup) {
     d.note({ kv_reads: lookup.reads, lru_hits: lookup.lruHits })
     if (lookup.corrupt.length) (reasons.push('corrupt_embedding'), d.note({ corrupt_keys: lookup.corrupt.length }))
     if (lookup.historyCorrupt) (reasons.push('history_unavailable'), d.note({ corrupt_history: true }))
   }
-  const history = given ?? lookup?.history ?? []
-  return { lookup, history, reasons }
+  const known: Candidate[] = []
+  const missing: Candidate[] = []
+  for (const c of req.candidates) (lookup?.items.has(c.id) ? known : missing).push(c)
+  return { lookup, known, missing, history: given ?? lookup?.history ?? [], reasons }
 }
 
 // ---- plan: which paths to try, in order ------------------------------------------------------
 
 type Attempt = 'edge' | 'origin'
 
-function plan(req: RerankRequest, cands: CandidateRef[], f: Fetched, d: RerankDeps): { attempts: Attempt[]; canEdge: boolean } {
-  const known = f.lookup ? cands.filter((c) => f.lookup!.items.has(c.id)).length : 0
-  const canEdge = f.lookup?.query != null && known > 0
+function plan(req: RerankRequest, f: Fetched, d: RerankDeps): Attempt[] {
+  const canEdge = f.lookup?.query != null && f.known.length > 0
   if (f.lookup && !f.lookup.query) f.reasons.push('query_without_embedding')
-  const missingShare = 1 - known / cands.length
   let edgeGood = canEdge
-  if (f.lookup?.query && missingShare > d.config.MAX_MISSING_SHARE) (f.reasons.push('too_many_candidates_without_embedding'), (edgeGood = false))
-  else if (canEdge && known < cands.length) f.reasons.push('candidates_without_embedding')
-  const attempts: Attempt[] =
+  if (f.lookup?.query && f.missing.length / req.candidates.length > d.config.MAX_MISSING_SHARE)
+    (f.reasons.push('too_many_candidates_without_embedding'), (edgeGood = false))
+  else if (canEdge && f.missing.length) f.reasons.push('candidates_without_embedding')
+  const order: Attempt[] =
     req.mode === 'full' ? ['origin', 'edge'] : req.mode === 'edge' ? ['edge'] : edgeGood ? ['edge', 'origin'] : ['origin', 'edge']
-  return { attempts, canEdge }
+  // An edge attempt needs a query vector and at least one candidate record.
+  return canEdge ? order : order.filter((a) => a !== 'edge')
 }
 
 // ---- score: the edge head, or the origin -----------------------------------------------------
 
-async function scoreAtEdge(req: RerankRequest, cands: CandidateRef[], f: Fetched, d: RerankDeps): Promise<Answer | null> {
+async function scoreAtEdge(req: RerankRequest, f: Fetched, d: RerankDeps): Promise<Answer | null> {
   const lookup = f.lookup!
-  const known = cands.filter((c) => lookup.items.has(c.id))
   const history = f.history.flatMap((id) => lookup.items.get(id)?.vector ?? [])
   // History items without a vector are skipped; the log line says how many.
   if (history.length < f.history.length) d.note({ history_without_embedding: f.history.length - history.length })
   let scores: Float32Array
   try {
-    scores = await d.time('infer', () =>
-      d.head.score({ query: lookup.query!, items: known.map((c) => lookup.items.get(c.id)!), history }),
-    )
+    scores = await d.time('infer', () => d.head.score({ query: lookup.query!, items: f.known.map((c) => lookup.items.get(c.id)!), history }))
   } catch (e) {
     if (!(e instanceof HeadUnavailable)) throw e
     d.note({ head_error: e.message })
     f.reasons.push('head_unavailable')
     return null
   }
-  const ranked = rankByScore(known.map((c, i) => ({ id: c.id, score: scores[i] })))
-  const unscored = cands.filter((c) => !lookup.items.has(c.id)).map((c) => ({ id: c.id, score: null }))
+  const ranked = rankByScore(f.known.map((c, i) => ({ id: c.id, score: scores[i] })))
+  const unscored = f.missing.map((c) => ({ id: c.id, score: null }))
   return respond('edge', [...ranked, ...unscored], req, d.model, f.reasons, [])
 }
 
-async function scoreAtOrigin(req: RerankRequest, cands: CandidateRef[], f: Fetched, d: RerankDeps): Promise<Answer | null> {
+async function scoreAtOrigin(req: RerankRequest, f: Fetched, d: RerankDeps): Promise<Answer | null> {
   const fallback = req.mode === 'full' ? [] : [...f.reasons]
   try {
     const answer = await d.time('origin', () =>
       d.origin.rerank({
         body: {
-          // Normalized as the cache key normalizes it: one key, one answer.
-          query: normalizeQuery(req.query),
+          query: req.query, // normalized by the schema, as the cache key is: one key, one answer
           candidates: req.candidates,
           ...(f.history.length ? { user: { history: f.history } } : {}),
           ...(req.k !== undefined ? { k: req.k } : {}),
           mode: 'full',
         },
-        asked: new Set(cands.map((c) => c.id)),
-        expected: Math.min(req.k ?? cands.length, cands.length),
+        asked: new Set(req.candidates.map((c) => c.id)),
+        expected: Math.min(req.k ?? req.candidates.length, req.candidates.length),
         deadlineAt: d.deadlineAt,
       }),
     )
@@ -168,22 +170,19 @@ function respond(path: RerankPath, items: RerankResponse['items'], req: RerankRe
   }
 }
 
-/** The last resort: by retrieval score when every candidate has one, else as given. */
-function passthrough(req: RerankRequest, cands: CandidateRef[], f: Fetched, d: RerankDeps): Answer {
-  const ranked = cands.every((c) => c.score !== null)
-    ? cands.map((c, i) => ({ ...c, i })).sort((a, b) => b.score! - a.score! || a.i - b.i)
-    : cands
-  return respond('passthrough', ranked.map(({ id, score }) => ({ id, score })), req, d.model, f.reasons, [])
+/** The last resort: by retrieval score when every candidate has one (ties keep the given order:
+ *  the sort is stable), else as given. */
+function passthrough(req: RerankRequest, f: Fetched, d: RerankDeps): Answer {
+  const cands = req.candidates
+  const ranked = cands.every((c) => c.score !== undefined) ? [...cands].sort((a, b) => b.score! - a.score!) : cands
+  return respond('passthrough', ranked.map(({ id, score }) => ({ id, score: score ?? null })), req, d.model, f.reasons, [])
 }
 
 export async function rerank(req: RerankRequest, d: RerankDeps): Promise<Answer> {
-  const cands = candidateRefs(req)
-  const fetched = await fetchInputs(req, cands, d)
-  const { attempts, canEdge } = plan(req, cands, fetched, d)
-  for (const attempt of attempts) {
-    const answer =
-      attempt === 'origin' ? await scoreAtOrigin(req, cands, fetched, d) : canEdge ? await scoreAtEdge(req, cands, fetched, d) : null
+  const fetched = await fetchInputs(req, d)
+  for (const attempt of plan(req, fetched, d)) {
+    const answer = attempt === 'origin' ? await scoreAtOrigin(req, fetched, d) : await scoreAtEdge(req, fetched, d)
     if (answer) return answer
   }
-  return passthrough(req, cands, fetched, d)
+  return passthrough(req, fetched, d)
 }

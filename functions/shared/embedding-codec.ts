@@ -37,10 +37,9 @@ export function quantize(x: ArrayLike<number>): Quantized {
   return { q, scale }
 }
 
-/** q · scale into `out` (float32), from `offset`; returns `out`. */
-export function dequantize({ q, scale }: Quantized, out = new Float32Array(q.length), offset = 0): Float32Array {
-  for (let i = 0; i < q.length; i++) out[offset + i] = q[i] * scale
-  return out
+/** q · scale, float32. */
+export function dequantize({ q, scale }: Quantized): Float32Array {
+  return Float32Array.from(q, (v) => v * scale)
 }
 
 /** [scale][...floats][q] as base64. */

@@ -3,31 +3,40 @@
  * and every client in this repo. zod gives each error a path, which becomes the problem's `field`.
  */
 import { z } from 'zod'
+import { normalizeQuery } from './kv-keys.ts'
 
 export const MAX_CANDIDATES = 200
 export const MAX_HISTORY_INPUT = 200
 export const ITEM_ID = /^[A-Za-z0-9._:-]{1,64}$/
 
-export const ItemId = z
+const ItemId = z
   .string()
   .regex(ITEM_ID, 'an item id is 1–64 characters of A–Z, a–z, 0–9, ".", "_", ":" or "-"')
 
-export const Candidate = z.union([ItemId, z.strictObject({ id: ItemId, score: z.number().optional() })], {
+const CandidateInput = z.union([ItemId, z.strictObject({ id: ItemId, score: z.number().optional() })], {
   error: 'a candidate is an item id or { "id": string, "score"?: number }',
 })
+type CandidateInput = z.input<typeof CandidateInput>
 
-export const Mode = z.enum(['auto', 'edge', 'full'])
+/** A candidate's id, in either input form. */
+export const candidateId = (c: CandidateInput): string => (typeof c === 'string' ? c : c.id)
+
+/** Parsed, every candidate is `{ id, score? }` (the retrieval score when the caller gave one). */
+const Candidate = CandidateInput.transform((c) => (typeof c === 'string' ? { id: c } : c))
+export type Candidate = z.output<typeof Candidate>
+
+const Mode = z.enum(['auto', 'edge', 'full'])
 
 export const RerankRequest = z.strictObject({
-  query: z.string().trim().min(1, 'query is empty').max(256, 'query is longer than 256 characters'),
+  // Normalized once here, as KV keys and cache keys need it: "  Red  Dress" and "red dress" are one query.
+  query: z.string().trim().min(1, 'query is empty').max(256, 'query is longer than 256 characters').transform(normalizeQuery),
   candidates: z
     .array(Candidate)
     .min(1, 'at least one candidate is needed')
     .max(MAX_CANDIDATES, `at most ${MAX_CANDIDATES} candidates`)
     .superRefine((list, ctx) => {
       const seen = new Set<string>()
-      list.forEach((c, i) => {
-        const id = typeof c === 'string' ? c : c.id
+      list.forEach(({ id }, i) => {
         if (seen.has(id)) ctx.addIssue({ code: 'custom', message: `duplicate candidate id "${id}"`, path: [i] })
         seen.add(id)
       })
@@ -55,14 +64,16 @@ export const RerankResponse = z.object({
 export type RerankResponse = z.output<typeof RerankResponse>
 export type RerankPath = z.output<typeof RerankPath>
 
-/** A candidate with its id and retrieval score (null when the caller gave none). */
-export interface CandidateRef {
-  id: string
-  score: number | null
-}
+/**
+ * Where a request's history comes from: given in it (its newest `limit` items), the stored history
+ * of a user id (KV holds it), or nowhere. A given history wins over a user id.
+ */
+export type HistorySource = { given: string[] } | { userId: string } | null
 
-export function candidateRefs(req: RerankRequest): CandidateRef[] {
-  return req.candidates.map((c) => (typeof c === 'string' ? { id: c, score: null } : { id: c.id, score: c.score ?? null }))
+export function historySource(req: RerankRequest, limit: number): HistorySource {
+  if (req.user?.history !== undefined) return { given: req.user.history.slice(0, limit) }
+  if (req.user?.id !== undefined) return { userId: req.user.id }
+  return null
 }
 
 /** "candidates.3.id" style path of the first issue, and its message. */

@@ -53,6 +53,21 @@ def test_padding_does_not_change_the_scores_of_real_candidates():
             torch.testing.assert_close(model(**padded)["score"][1, :4], model(**short)["score"][0], msg=name)
 
 
+def test_history_padding_does_not_change_the_scores():
+    # A warm user's history padded with masked slots (as list_batch pads to the batch's longest).
+    x = teacher_inputs(B=1, H=3)
+    pad = lambda t: torch.cat([t, torch.randn(1, 2, *t.shape[2:])], dim=1)
+    padded = dict(x, hist_text=pad(x["hist_text"]), hist_image=pad(x["hist_image"]), hist_mask=torch.cat([x["hist_mask"], torch.zeros(1, 2)], dim=1))
+    h = head_inputs(B=1, H=3)
+    head_padded = dict(h, history=pad(h["history"]), hist_mask=padded["hist_mask"])
+    models = {**rerankers(), "head": EdgeHead(64, 32, 2)}
+    with torch.no_grad():
+        for name, model in models.items():
+            model.eval()
+            a, b = (model(**h), model(**head_padded)) if name == "head" else (model(**x), model(**padded))
+            torch.testing.assert_close(a["score"], b["score"], msg=name)
+
+
 def test_history_personalizes_armmt_and_the_head():
     x = teacher_inputs()
     model = rerankers()["armmt"].eval()

@@ -55,6 +55,10 @@ def test_list_batch_pads_lists_and_histories(smoke_world_dir):
     full = np.asarray(w["user_history"])[w.session[sessions, 0]]
     H = max(1, int((full >= 0).sum(1).max()))  # trimmed to the batch's longest history
     assert batch["item"].shape == (B, L) and batch["history"].shape == (B, H)
+    # The trimming rule's point, stated apart from its formula: nothing real is cut, and no column
+    # past the first is padding for every user.
+    assert (full[:, H:] < 0).all()
+    assert H == 1 or (full[:, H - 1] >= 0).any()
     np.testing.assert_array_equal(batch["history"].numpy(), full[:, :H])
     assert torch.all(batch["row"][batch["mask"]] >= 0) and torch.all(batch["row"][~batch["mask"]] == -1)
     np.testing.assert_array_equal(batch["row"][0, : first_len(w, sessions[0])].numpy(), np.arange(w.offset[sessions[0]], w.offset[sessions[0] + 1]))

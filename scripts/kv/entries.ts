@@ -9,6 +9,7 @@ import { encodeQueryRecord, encodeItemRecord, EMBEDDING_CODEC, type Quantized } 
 import { historyKey, itemKey, metaKey, queryKey } from '../../functions/shared/kv-keys.ts'
 import type { Manifest } from '../../functions/shared/manifest.ts'
 import { readNpy } from '../world/npy.ts'
+import { ensureWorld } from '../world/ensure.ts'
 import { loadWorld, readManifest as readWorldManifest } from '../world/store.ts'
 import type { World } from '../world/world.ts'
 
@@ -59,13 +60,17 @@ export function readRelease(modelsDir: string): Release {
 }
 
 /**
- * The world the release was trained on, loaded: item records pair the release's vectors with this
- * world's catalog prices, so any other world (even one with the same counts) is refused.
+ * The world the release was trained on, generated into `dir` if missing, and loaded: item records
+ * pair the release's vectors with this world's catalog prices, so any other world (even one with
+ * the same counts) is refused.
  */
 export function releaseWorld(r: Release, dir: string): World {
-  const want = r.manifest.synthetic_world?.content_hash
+  const named = r.manifest.synthetic_world
+  if (!named) throw new Error(`release ${r.manifest.version} names no world`)
+  ensureWorld(named.preset, named.seed, dir)
   const have = readWorldManifest(dir).content_hash
-  if (want !== have) throw new Error(`the world in ${dir} (content ${have.slice(0, 12)}) is not the one release ${r.manifest.version} was trained on (${want?.slice(0, 12) ?? 'none named'})`)
+  if (named.content_hash !== have)
+    throw new Error(`the world in ${dir} (content ${have.slice(0, 12)}) is not the one release ${r.manifest.version} was trained on (${named.content_hash.slice(0, 12)})`)
   return loadWorld(dir)
 }
 

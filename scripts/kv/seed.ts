@@ -10,7 +10,6 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { SingleBar } from 'cli-progress'
 import { metaKey } from '../../functions/shared/kv-keys.ts'
-import { ensureWorld } from '../world/ensure.ts'
 import { allEntries, readManifest, readRelease, releaseWorld, type KvEntry } from './entries.ts'
 
 export const BINDING = 'EMBEDDINGS'
@@ -77,7 +76,6 @@ export function uploadEntries(entries: KvEntry[], dir: string, opts: SeedOptions
 export async function seedKv(opts: SeedOptions): Promise<void> {
   const started = performance.now()
   const release = readRelease(opts.models)
-  ensureWorld('default', 1, opts.world)
   const entries = await allEntries(release, releaseWorld(release, opts.world))
   console.log(`kv:seed: ${entries.length} entries (release ${release.manifest.version}, prefix ${release.manifest.embedding.kv_prefix}, SYNTHETIC world) → ${opts.target} KV`)
   uploadEntries(entries, join('.wrangler', 'kv-seed', release.manifest.embedding.version), opts)

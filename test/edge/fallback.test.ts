@@ -8,15 +8,13 @@ import { rerank, type RerankDeps } from '../../functions/edge/rerank.ts'
 import { RerankHead } from '../../functions/edge/rerank-head.ts'
 import { historyKey, itemKey } from '../../functions/shared/kv-keys.ts'
 import { RerankRequest } from '../../functions/shared/rerank-api.ts'
-import { bindings, call, FIXTURES, originCalls, originUrl, repriced, seedFixtureKv } from './harness.ts'
+import { answerIds as ids, bindings, call, FIXTURES, inputOrder, originCalls, originUrl, repriced, seedFixtureKv } from './harness.ts'
 
 // Every fallback trigger and fault, with the origin played by a real HTTP server
 // (origin-server.ts) and the edge's real KV and ORT-web head. None may answer 5xx.
 beforeAll(seedFixtureKv)
 
 const noCache = { CACHE_TTL_S: '0' }
-const ids = (body: { items: { id: string }[] }) => body.items.map((i) => i.id)
-const inputOrder = (name: string) => FIXTURES[name].request.candidates.map((c) => (typeof c === 'string' ? c : c.id))
 
 describe('auto mode falls back to the origin', () => {
   it('when the query has no embedding, forwarding the resolved history, the token and the deadline, never the user id', async () => {
@@ -210,13 +208,22 @@ describe('edge faults', () => {
 })
 
 describe('Breaker', () => {
-  it('opens after N consecutive failures, lets one trial through after the cooldown, and closes on its success', async () => {
-    const b = new Breaker(2, 50)
+  // A clock the test moves, so no assertion races a timer.
+  const clock = () => {
+    const c = { t: 1_000_000, now: () => c.t }
+    return c
+  }
+
+  it('opens after N consecutive failures, lets one trial through after the cooldown, and closes on its success', () => {
+    const c = clock()
+    const b = new Breaker(2, 50, c.now)
     b.failure()
     expect([b.state, b.allow()]).toEqual(['closed', true])
     b.failure()
     expect([b.state, b.allow()]).toEqual(['open', false])
-    await new Promise((r) => setTimeout(r, 60))
+    c.t += 49
+    expect([b.state, b.allow()]).toEqual(['open', false])
+    c.t += 1
     expect(b.state).toBe('half-open')
     expect(b.allow()).toBe(true) // the trial
     expect(b.allow()).toBe(false) // only one at a time
@@ -224,17 +231,20 @@ describe('Breaker', () => {
     expect([b.state, b.allow()]).toEqual(['closed', true])
   })
 
-  it('re-opens on a failed trial, and a trial that never reports back expires', async () => {
-    const b = new Breaker(1, 40)
+  it('re-opens on a failed trial, and a trial that never reports back expires', () => {
+    const c = clock()
+    const b = new Breaker(1, 40, c.now)
     b.failure()
-    await new Promise((r) => setTimeout(r, 50))
+    c.t += 40
     expect(b.allow()).toBe(true)
     b.failure()
     expect(b.state).toBe('open')
-    await new Promise((r) => setTimeout(r, 50))
+    c.t += 40
     expect(b.allow()).toBe(true) // a trial that is then lost (its request cancelled)
     expect(b.allow()).toBe(false)
-    await new Promise((r) => setTimeout(r, 50))
+    c.t += 39
+    expect(b.allow()).toBe(false)
+    c.t += 1
     expect(b.allow()).toBe(true)
   })
 })

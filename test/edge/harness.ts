@@ -15,13 +15,8 @@ import expectedUserId from '../fixtures/expected/user-id.json'
 import kv from '../fixtures/kv.json'
 import { app } from '../../functions/edge/app.ts'
 import type { Bindings } from '../../functions/edge/config.ts'
-import type { RerankRequestInput, RerankResponse } from '../../functions/shared/rerank-api.ts'
-
-export interface Expected {
-  model: string
-  edge: { order: string[]; scores: Record<string, number> } | null
-  degraded: string[]
-}
+import { candidateId, type RerankRequestInput, type RerankResponse } from '../../functions/shared/rerank-api.ts'
+import type { Expected } from '../../scripts/fixtures/build.ts'
 
 export const FIXTURES: Record<string, { request: RerankRequestInput; expected: Expected }> = {
   anonymous: { request: anonymous, expected: expectedAnonymous },
@@ -32,6 +27,12 @@ export const FIXTURES: Record<string, { request: RerankRequestInput; expected: E
 }
 
 export const bindings = env as unknown as Bindings
+
+/** A fixture request's candidate ids, in its order. */
+export const inputOrder = (name: string) => FIXTURES[name].request.candidates.map(candidateId)
+
+/** An answer's ids, in its order. */
+export const answerIds = (body: { items: { id: string }[] }) => body.items.map((i) => i.id)
 
 /** An item record (codec text) with its price rewritten by `f`, the vector untouched. */
 export function repriced(record: string, f: (price: number) => number): string {

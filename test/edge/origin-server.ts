@@ -14,6 +14,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { TestProject } from 'vitest/node'
+import { candidateId, type RerankRequestInput } from '../../functions/shared/rerank-api.ts'
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -39,7 +40,7 @@ export default async function setup(project: TestProject) {
     }
     let text = ''
     for await (const chunk of req) text += chunk
-    let body: { candidates?: (string | { id: string })[]; k?: number } | undefined
+    let body: { candidates?: RerankRequestInput['candidates']; k?: number } | undefined
     try {
       body = JSON.parse(text)
     } catch {
@@ -47,7 +48,7 @@ export default async function setup(project: TestProject) {
     }
     calls.push({ path: url.pathname, headers: req.headers, body })
     const mode = url.pathname.split('/')[1]
-    const ids = (body?.candidates ?? []).map((c) => (typeof c === 'string' ? c : c.id)).reverse()
+    const ids = (body?.candidates ?? []).map(candidateId).reverse()
     const k = body?.k ?? ids.length
     switch (mode) {
       case 'answer':

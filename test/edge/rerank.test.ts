@@ -1,13 +1,13 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import { manifest } from '../../functions/edge/artifacts.ts'
 import { itemKey } from '../../functions/shared/kv-keys.ts'
-import { bindings, call, FIXTURES, repriced, seedFixtureKv } from './harness.ts'
+import { candidateId } from '../../functions/shared/rerank-api.ts'
+import { answerIds as ids, bindings, call, FIXTURES, inputOrder, repriced, seedFixtureKv } from './harness.ts'
 
 // Real KV (seeded with the fixture slice of the committed release), real onnxruntime-web inference
 // in workerd, compared with onnxruntime-node's scores of the same inputs (npm run fixtures).
 beforeAll(seedFixtureKv)
 
-const ids = (body: { items: { id: string }[] }) => body.items.map((i) => i.id)
 
 describe('POST /v1/rerank on the edge', () => {
   it('fixtures were built from the release this worker bundles', () => {
@@ -24,7 +24,7 @@ describe('POST /v1/rerank on the edge', () => {
       expect(body.degraded).toBeUndefined()
       const want = expected.edge!
       const k = request.k ?? request.candidates.length
-      expect(body.items.map((i: { id: string }) => i.id)).toEqual(want.order.slice(0, k))
+      expect(ids(body)).toEqual(want.order.slice(0, k))
       for (const item of body.items) expect(Math.abs(item.score - want.scores[item.id])).toBeLessThanOrEqual(1e-4)
       expect(res.headers.get('X-Rerank-Path')).toBe('edge')
       expect(res.headers.get('X-Model-Version')).toBe(manifest.version)
@@ -39,7 +39,7 @@ describe('POST /v1/rerank on the edge', () => {
     const withHistory = await call(request, { vars: { CACHE_TTL_S: '0' } })
     const without = await call({ ...request, user: undefined }, { vars: { CACHE_TTL_S: '0' } })
     expect(withHistory.body.path).toBe('edge')
-    expect(without.body.items.map((i: { id: string }) => i.id)).not.toEqual(withHistory.body.items.map((i: { id: string }) => i.id))
+    expect(ids(without.body)).not.toEqual(ids(withHistory.body))
   })
 
   it('reads the catalog price from the item record: the top item, priced 8x higher, scores lower', async () => {
@@ -64,17 +64,16 @@ describe('POST /v1/rerank on the edge', () => {
     const { request } = FIXTURES.anonymous
     const { body } = await call({ ...request, k: 7 }, { vars: { CACHE_TTL_S: '0' } })
     expect(body.items).toHaveLength(7)
-    const asked = new Set(request.candidates.map((c) => (typeof c === 'string' ? c : c.id)))
+    const asked = new Set(inputOrder('anonymous'))
     for (const item of body.items) expect(asked.has(item.id)).toBe(true)
   })
 
   it('answers the GET form like the POST form', async () => {
     const { request, expected } = FIXTURES.anonymous
-    const ids = request.candidates.map((c) => (typeof c === 'string' ? c : c.id))
-    const qs = new URLSearchParams({ query: request.query, candidates: ids.join(','), k: '5' })
+    const qs = new URLSearchParams({ query: request.query, candidates: inputOrder('anonymous').join(','), k: '5' })
     const { res, body } = await call(null, { method: 'GET', path: `/v1/rerank?${qs}`, vars: { CACHE_TTL_S: '0' } })
     expect(res.status).toBe(200)
-    expect(body.items.map((i: { id: string }) => i.id)).toEqual(expected.edge!.order.slice(0, 5))
+    expect(ids(body)).toEqual(expected.edge!.order.slice(0, 5))
   })
 
   it('a candidate without an embedding (under the threshold) is kept, unscored, after the scored ones', async () => {
@@ -96,7 +95,7 @@ describe('answer cache (Workers Cache API)', () => {
     expect(second.body).toEqual(first.body)
     expect(second.res.headers.get('X-Rerank-Path')).toBe('edge')
     expect(second.res.headers.get('X-Request-Id')).not.toBe(first.res.headers.get('X-Request-Id'))
-    const shuffled = { ...request, candidates: [...request.candidates].reverse().map((c) => (typeof c === 'string' ? c : c.id)) }
+    const shuffled = { ...request, candidates: request.candidates.map(candidateId).reverse() }
     expect((await call(shuffled)).res.headers.get('X-Cache')).toBe('HIT')
     const otherUser = { ...request, user: { history: request.user!.history!.slice(1) } }
     expect((await call(otherUser)).res.headers.get('X-Cache')).toBe('MISS')
@@ -123,7 +122,7 @@ describe('answer cache (Workers Cache API)', () => {
 
   it('equal scores are ordered by id, so the input order cannot change a cached answer', async () => {
     const { prefix } = { prefix: manifest.embedding.kv_prefix }
-    const [a, b] = FIXTURES.anonymous.request.candidates.slice(0, 2).map((c) => (typeof c === 'string' ? c : c.id))
+    const [a, b] = inputOrder('anonymous').slice(0, 2)
     const twin = (await bindings.EMBEDDINGS.get(itemKey(prefix, a)))!
     await bindings.EMBEDDINGS.put(itemKey(prefix, 'twin-of-a'), twin)
     const query = FIXTURES.anonymous.request.query

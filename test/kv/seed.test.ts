@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -42,7 +42,11 @@ it('every record in the fixture KV slice decodes with the shared codec at the ma
 it('refuses to pair the release with a world it was not trained on (prices would be wrong)', () => {
   const dir = tempDir('other-world')
   try {
+    // A world under the release's (preset, seed), so it is reused rather than regenerated, but
+    // with other content.
     saveWorld(smokeWorld(1), dir)
+    const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'))
+    writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ ...manifest, preset: 'default' }))
     expect(() => releaseWorld(readRelease('models'), dir)).toThrow(/is not the one release rr-\w+ was trained on/)
   } finally {
     rmSync(dir, { recursive: true, force: true })

@@ -10,7 +10,7 @@ import { createMiddleware } from 'hono/factory'
 import { endTime, startTime } from 'hono/timing'
 import { z } from 'zod'
 import { problemResponse } from '../../http/problem.ts'
-import { firstIssue, RerankRequest, type RerankRequestInput } from '../../shared/rerank-api.ts'
+import { firstIssue, historySource, RerankRequest, type RerankRequestInput } from '../../shared/rerank-api.ts'
 import { AnswerCache } from '../answer-cache.ts'
 import { isolateHead, manifest } from '../artifacts.ts'
 import { edgeConfig } from '../config.ts'
@@ -21,7 +21,7 @@ import { rerank, type RerankDeps } from '../rerank.ts'
 import { note } from '../request-log.ts'
 
 /** 200 candidates and a 200-item history with 64-character ids fit well inside this. */
-export const MAX_BODY_BYTES = 64 * 1024
+const MAX_BODY_BYTES = 64 * 1024
 
 const list = (v: string | undefined) => (v === undefined || v === '' ? undefined : v.split(','))
 
@@ -78,7 +78,8 @@ function deps(c: Context<EdgeEnv>): RerankDeps {
 async function serve(c: Context<EdgeEnv>, req: RerankRequest): Promise<Response> {
   const d = deps(c)
   const cache = new AnswerCache(d.config.CACHE_TTL_S)
-  const who = req.user?.history !== undefined ? 'history' : req.user?.id !== undefined ? 'user_id' : 'anonymous'
+  const source = historySource(req, d.config.HISTORY_LIMIT)
+  const who = source === null ? 'anonymous' : 'given' in source ? 'history' : 'user_id'
   note(c, { candidates: req.candidates.length, k: req.k ?? null, mode: req.mode, user: who })
 
   let key: string | undefined
