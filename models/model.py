@@ -166,7 +166,9 @@ class GainHead(nn.Module):
         click, buy = self.out(h).unbind(-1)
         if match is not None:
             click = click + self.match_scale * match
-        score = F.logsigmoid(click) + torch.log1p(2 * torch.sigmoid(buy))
+        # log σ(click) written as −softplus(−click): exported as log(Sigmoid(x)), onnxruntime's Sigmoid
+        # (accurate in absolute, not relative, terms) put a click logit of −7 off by 2e-4 (measured).
+        score = -F.softplus(-click) + torch.log1p(2 * torch.sigmoid(buy))
         return {"click": click, "buy": buy, "score": torch.where(mask > 0.5, score, torch.full_like(score, PAD_SCORE))}
 
 
@@ -175,6 +177,33 @@ def log_price(price, stats):
     buffer each model registers as `price_stats`, set from the training catalog (train.py), so it
     travels with the exported model."""
     return ((torch.log(price) - stats[0]) / stats[1])[..., None]
+
+
+BEHAVIOUR_CHANNELS = 7
+
+
+def behaviour_channels(text, image, price, hist_text, hist_image, hist_mask, hist_price):
+    """ARMMT's explicit behaviour-sequence channels per candidate, [B, L, 7] (ours; see ARMMT):
+      - affinity (4): mean and max over the real history of cos(candidate, history item), on the
+        raw text and on the raw image features — how much of the user's past resembles this item;
+      - price level (3): mean and std of the history's standardized log price, and the
+        candidate's standardized log price times that mean.
+    `price` [B, L, 1] and `hist_price` [B, H] are standardized log prices. A cold user (empty
+    history) gets zeros."""
+    n = hist_mask.sum(1).clamp(min=1)[:, None]  # [B, 1]
+    real = hist_mask[:, None] > 0.5  # [B, 1, H]
+    warm = (hist_mask.sum(1) > 0).float()[:, None]  # [B, 1]
+
+    def affinity(a, h):  # [B, L, D], [B, H, D] → [B, L, 2]
+        s = torch.einsum("bld,bhd->blh", F.normalize(a, dim=-1), F.normalize(h, dim=-1))  # [B, L, H]
+        mean = (s * real).sum(-1) / n
+        return torch.stack([mean, s.masked_fill(~real, -1).max(-1).values * warm], dim=-1)
+
+    level = (hist_price * hist_mask).sum(1, keepdim=True) / n  # [B, 1]
+    spread = ((hist_price - level) ** 2 * hist_mask).sum(1, keepdim=True) / n
+    L = price.shape[1]
+    prices = torch.stack([level.expand(-1, L), spread.sqrt().expand(-1, L), price[..., 0] * level], dim=-1)  # [B, L, 3]
+    return torch.cat([affinity(text, hist_text), affinity(image, hist_image), prices], dim=-1)
 
 
 class ContextAwareFusion(nn.Module):
@@ -225,7 +254,10 @@ class ARMMT(nn.Module):
       2. context c = f(query, mean of the history per modality);
       3. item representation: CAFU(text, image | c), with the query match and the price;
       4. personalized representation: per-modality target attention of the candidate over the
-         history, fused by a second CAFU;
+         history, fused by a second CAFU, plus explicit behaviour channels (`behaviour_channels`:
+         the candidate's affinity to the history per modality, the history's price level) — the
+         learned attention alone left the history unused at this data budget (measured: README,
+         "Training");
       5. MPSA: one self-attention layer over the list per perspective (item, personalized);
       6. hierarchical fusion: item view + gate(item, personalized) ⊙ personalized view;
       7. auxiliary task: text-only and image-only click logits under the context (`aux`), trained
@@ -245,8 +277,8 @@ class ARMMT(nn.Module):
         self.history_text = HistoryAttention(dim, heads)
         self.history_image = HistoryAttention(dim, heads)
         self.personal_fusion = fusion(dim, heads)
-        self.item_rep = mlp(2 * dim + 1, 2 * dim, dim)
-        self.personal_rep = mlp(2 * dim, 2 * dim, dim)
+        self.item_rep = mlp(2 * dim + 1 + BEHAVIOUR_CHANNELS, 2 * dim, dim)
+        self.personal_rep = mlp(2 * dim + BEHAVIOUR_CHANNELS, 2 * dim, dim)
         self.item_view = ListBlock(dim, heads)
         self.personal_view = ListBlock(dim, heads)
         self.gate = nn.Linear(2 * dim, dim)
@@ -255,7 +287,7 @@ class ARMMT(nn.Module):
         self.aux_image = nn.Linear(dim, 1)
         self.register_buffer("price_stats", torch.tensor([0.0, 1.0]))
 
-    def forward(self, query, text, image, price, mask, hist_text, hist_image, hist_mask):
+    def forward(self, query, text, image, price, mask, hist_text, hist_image, hist_mask, hist_price):
         q = self.query(query)  # [B, d]
         ct, ci = self.text(text), self.image(image)  # [B, L, d] each
         ht, hi = self.text(hist_text), self.image(hist_image)  # [B, H, d] each
@@ -265,8 +297,9 @@ class ARMMT(nn.Module):
         pi = self.history_image(ci, hi, hist_mask)
         p = self.personal_fusion(torch.stack([pt, pi], dim=2), c)  # [B, L, d]
         price = log_price(price, self.price_stats)  # [B, L, 1]
-        x = self.item_view(self.item_rep(torch.cat([f, q[:, None] * f, price], dim=-1)), mask)  # [B, L, d]
-        y = self.personal_view(self.personal_rep(torch.cat([p, f], dim=-1)), mask)  # [B, L, d]
+        b = behaviour_channels(text, image, price, hist_text, hist_image, hist_mask, log_price(hist_price, self.price_stats)[..., 0])  # [B, L, 7]
+        x = self.item_view(self.item_rep(torch.cat([f, q[:, None] * f, price, b], dim=-1)), mask)  # [B, L, d]
+        y = self.personal_view(self.personal_rep(torch.cat([p, f, b], dim=-1)), mask)  # [B, L, d]
         h = x + torch.sigmoid(self.gate(torch.cat([x, y], dim=-1))) * y
         out = self.head(h, mask, match(q, ct, ci))
         out["aux"] = torch.cat([self.aux_text(ct * c[:, None]), self.aux_image(ci * c[:, None])], dim=-1)  # [B, L, 2]
@@ -284,7 +317,7 @@ class PointwiseText(nn.Module):
         self.head = GainHead(dim)
         self.register_buffer("price_stats", torch.tensor([0.0, 1.0]))
 
-    def forward(self, query, text, image, price, mask, hist_text, hist_image, hist_mask):
+    def forward(self, query, text, image, price, mask, hist_text, hist_image, hist_mask, hist_price):
         ct = self.text(text)  # [B, L, d]
         L = ct.shape[1]
         u = masked_mean(self.text(hist_text), hist_mask)[:, None].expand(-1, L, -1)
@@ -307,7 +340,7 @@ class PRM(nn.Module):
         self.head = GainHead(dim)
         self.register_buffer("price_stats", torch.tensor([0.0, 1.0]))
 
-    def forward(self, query, text, image, price, mask, hist_text, hist_image, hist_mask):
+    def forward(self, query, text, image, price, mask, hist_text, hist_image, hist_mask, hist_price):
         ct, ci = self.text(text), self.image(image)  # [B, L, d] each
         e = self.item(torch.cat([ct, ci], dim=-1))  # [B, L, d]
         L = e.shape[1]
@@ -345,12 +378,15 @@ class EdgeHead(nn.Module):
 
 
 def init_from_two_tower(model, two_tower):
-    """Starts a re-ranker's query and modality encoders (where it has them) from the two-tower
-    model's query tower and stage-1 modality projections, which are already aligned with
-    relevance. Every teacher-family model gets the same start, so the ablations stay fair."""
+    """Sets a re-ranker's query and modality encoders (where it has them) to the two-tower model's
+    query tower and stage-1 modality projections, which are already aligned with relevance, and
+    freezes them: trained on sparse clicks they drift (ARMMT's auxiliary task pulled them off
+    relevance: measured, README "Training"), and frozen they cost no backward pass. Every
+    teacher-family model gets the same encoders, so the ablations stay fair."""
     for mine, theirs in (("query", two_tower.query.net), ("text", two_tower.item.text_proj), ("image", two_tower.item.image_proj)):
         if hasattr(model, mine):
             getattr(model, mine).load_state_dict(theirs.state_dict())
+            getattr(model, mine).requires_grad_(False)
 
 
 class ExaminationBias(nn.Module):

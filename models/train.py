@@ -189,7 +189,8 @@ class ListInputs:
         qe, te, ie = self.features
         item, hist = c["item"], c["hist"]
         return {"query": qe[torch.from_numpy(b["query"])], "text": te[item], "image": ie[item], "price": self.price[item],
-                "mask": c["mask"], "hist_text": te[hist], "hist_image": ie[hist], "hist_mask": c["hist_mask"]}
+                "mask": c["mask"], "hist_text": te[hist], "hist_image": ie[hist], "hist_mask": c["hist_mask"],
+                "hist_price": self.price[hist]}
 
     def head(self, b):
         c = self.common(b)
@@ -342,6 +343,14 @@ def stage_rerank(world, cfg, out):
         model = over_seeds(name, lambda: teacher_family(factory), inputs.teacher, loss_of, rc.epochs)
         if name == TEACHER:
             teacher = model
+
+    # What the history is worth to the teacher: its first seed again, with every user's history hidden.
+    def history_hidden(b):
+        x = inputs.teacher(b)
+        return {**x, "hist_mask": torch.zeros_like(x["hist_mask"])}
+    file = os.path.join(d, "scores", f"{TEACHER}_history_hidden.seed{rc.seeds[0]}.npy")
+    np.save(file, score_rows(world, world.sessions("test"), history_hidden, teacher)[test_rows])
+    summary["rankers"][f"{TEACHER}_history_hidden"] = {"scores": {rc.seeds[0]: file}, "seconds": [0.0]}
 
     # The head learns from the first seed's teacher: its scores on the head's training lists —
     # by default every training session, since the teacher labels any list for free.

@@ -15,7 +15,8 @@ def teacher_inputs(B=2, L=7, H=5, seed=0):
         hist_mask[1] = 0  # a cold user
     return {"query": torch.randn(B, 128, generator=g), "text": torch.randn(B, L, 128, generator=g), "image": torch.randn(B, L, 128, generator=g),
             "price": torch.rand(B, L, generator=g) * 100 + 1, "mask": mask,
-            "hist_text": torch.randn(B, H, 128, generator=g), "hist_image": torch.randn(B, H, 128, generator=g), "hist_mask": hist_mask}
+            "hist_text": torch.randn(B, H, 128, generator=g), "hist_image": torch.randn(B, H, 128, generator=g), "hist_mask": hist_mask,
+            "hist_price": torch.rand(B, H, generator=g) * 100 + 1}
 
 
 def head_inputs(B=2, L=7, H=5, seed=0):
@@ -57,7 +58,8 @@ def test_history_padding_does_not_change_the_scores():
     # A warm user's history padded with masked slots (as list_batch pads to the batch's longest).
     x = teacher_inputs(B=1, H=3)
     pad = lambda t: torch.cat([t, torch.randn(1, 2, *t.shape[2:])], dim=1)
-    padded = dict(x, hist_text=pad(x["hist_text"]), hist_image=pad(x["hist_image"]), hist_mask=torch.cat([x["hist_mask"], torch.zeros(1, 2)], dim=1))
+    padded = dict(x, hist_text=pad(x["hist_text"]), hist_image=pad(x["hist_image"]), hist_mask=torch.cat([x["hist_mask"], torch.zeros(1, 2)], dim=1),
+                  hist_price=torch.cat([x["hist_price"], torch.full((1, 2), 7.0)], dim=1))
     h = head_inputs(B=1, H=3)
     head_padded = dict(h, history=pad(h["history"]), hist_mask=padded["hist_mask"])
     models = {**rerankers(), "head": EdgeHead(64, 32, 2)}
@@ -76,6 +78,10 @@ def test_history_personalizes_armmt_and_the_head():
         assert not torch.allclose(model(**x)["score"][0], model(**other)["score"][0])
         # Masked-out history (the cold user in row 1) has no effect at all.
         torch.testing.assert_close(model(**x)["score"][1], model(**other)["score"][1])
+        # The history's price level is a behaviour channel: a pricier past changes the scores.
+        pricier = dict(x, hist_price=x["hist_price"] * 5)
+        assert not torch.allclose(model(**x)["score"][0], model(**pricier)["score"][0])
+        torch.testing.assert_close(model(**x)["score"][1], model(**pricier)["score"][1])
     head = EdgeHead(64, 32, 2).eval()
     h = head_inputs()
     with torch.no_grad():
@@ -145,3 +151,20 @@ def test_rerank_axes_keep_the_query_width_fixed():
     assert axes["history"] == {0: "batch", 1: "history"} and axes["hist_mask"] == {0: "batch", 1: "history"}
     assert axes["price"] == {0: "batch", 1: "list"}
     assert axes["score"] == {0: "batch", 1: "list"}
+
+
+def test_the_teacher_family_encoders_come_from_the_two_tower_frozen():
+    from models.model import TwoTower, init_from_two_tower
+    torch.manual_seed(0)
+    two_tower = TwoTower(128, 128, 128, 64, 4, "fusion")
+    model = ARMMT(128, 128, 128, 64, 4)
+    init_from_two_tower(model, two_tower)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=1e-2)
+    x = teacher_inputs()
+    model(**x)["score"][x["mask"] > 0].sum().backward()
+    opt.step()
+    after = model.state_dict()
+    for mine, theirs in ((model.query, two_tower.query.net), (model.text, two_tower.item.text_proj), (model.image, two_tower.item.image_proj)):
+        torch.testing.assert_close(mine.state_dict(), theirs.state_dict())  # set, and unchanged by the step
+    assert any(not torch.equal(before[k], after[k]) for k in after if k.startswith("item_rep"))  # the rest trains

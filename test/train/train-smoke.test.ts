@@ -44,6 +44,9 @@ describe.skipIf(!runnable)('`npm run train -- --preset smoke` end to end', () =>
         expect(m.std[key], `${name} std ${key}`).toBeGreaterThanOrEqual(0)
       }
     }
+    // The teacher with every history hidden: what personalization is worth to it (one seed).
+    expect(metrics.rankers.armmt_history_hidden.seeds).toEqual([1])
+    expect(Number.isFinite(metrics.rankers.armmt_history_hidden.oracle_gain_share)).toBe(true)
     expect(log).toMatch(/armmt\[seed 2\] epoch 1\/1 loss [\d.]+ valid [\d.]+/)
     expect(metrics.flops.head).toBeGreaterThan(0)
     expect(metrics.flops.head).toBeLessThan(metrics.flops.armmt / 10)
@@ -70,6 +73,8 @@ describe.skipIf(!runnable)('`npm run train -- --preset smoke` end to end', () =>
       expect(spec.inputs.find((i: { name: string }) => i.name === 'mask').shape).toEqual(['batch', 'list'])
       expect(spec.inputs.find((i: { name: string }) => i.name === 'hist_mask').shape).toEqual(['batch', 'history'])
     }
+    // The teacher reads the history's catalog prices (its price-level behaviour channel).
+    expect(manifest.models.armmt.inputs.find((i: { name: string }) => i.name === 'hist_price').shape).toEqual(['batch', 'history'])
   })
 
   it('the exported query tower reproduces the embeddings training wrote', async () => {
