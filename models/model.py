@@ -249,8 +249,8 @@ class ARMMT(nn.Module):
     part of the user's behaviour sequence (Fig. 2); CAFU; Multi-Perspective Self-Attention over the
     list after CAFU; separate item and personalized representations fused hierarchically; a
     target-oriented multimodal auxiliary task. Ours: every form and size below.
-      1. text / image encoders shared by candidates and history (one per modality), started from
-         the two-tower's aligned modality projections (see `init_from_two_tower`);
+      1. text / image encoders shared by candidates and history (one per modality), the
+         two-tower's aligned modality projections, frozen (see `init_from_two_tower`);
       2. context c = f(query, mean of the history per modality);
       3. item representation: CAFU(text, image | c), with the query match and the price;
       4. personalized representation: per-modality target attention of the candidate over the
