@@ -350,7 +350,7 @@ def stage_rerank(world, cfg, out):
         return {**x, "hist_mask": torch.zeros_like(x["hist_mask"])}
     file = os.path.join(d, "scores", f"{TEACHER}_history_hidden.seed{rc.seeds[0]}.npy")
     np.save(file, score_rows(world, world.sessions("test"), history_hidden, teacher)[test_rows])
-    summary["rankers"][f"{TEACHER}_history_hidden"] = {"scores": {rc.seeds[0]: file}, "seconds": [0.0]}
+    summary["rankers"][f"{TEACHER}_history_hidden"] = {"scores": {rc.seeds[0]: file}}  # scored, not trained: no seconds
 
     # The head learns from the first seed's teacher: its scores on the head's training lists —
     # by default every training session, since the teacher labels any list for free.

@@ -113,7 +113,8 @@ const metrics = {
   distillation: { head_gain_share_of_teacher: gainKept, head_flops_share_of_teacher: flopsShare },
   train_sessions: rerank.train_sessions,
   head_sessions: rerank.head_sessions,
-  train_seconds: Object.fromEntries(Object.entries(rerank.rankers as Record<string, { seconds: number[] }>).map(([n, r]) => [n, r.seconds])),
+  // Trained rankers only (a diagnostic such as armmt_history_hidden is scored, not trained).
+  train_seconds: Object.fromEntries(Object.entries(rerank.rankers as Record<string, { seconds?: number[] }>).flatMap(([n, r]) => (r.seconds ? [[n, r.seconds]] : []))),
   embeddings: embeddings.sets,
   parity_max_abs_diff: parity,
 }

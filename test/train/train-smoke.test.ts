@@ -47,6 +47,7 @@ describe.skipIf(!runnable)('`npm run train -- --preset smoke` end to end', () =>
     // The teacher with every history hidden: what personalization is worth to it (one seed).
     expect(metrics.rankers.armmt_history_hidden.seeds).toEqual([1])
     expect(Number.isFinite(metrics.rankers.armmt_history_hidden.oracle_gain_share)).toBe(true)
+    expect(Object.keys(metrics.train_seconds).sort()).toEqual(['armmt', 'armmt_no_aux', 'armmt_no_cafu', 'head', 'pointwise_text', 'prm']) // trained ones only
     expect(log).toMatch(/armmt\[seed 2\] epoch 1\/1 loss [\d.]+ valid [\d.]+/)
     expect(metrics.flops.head).toBeGreaterThan(0)
     expect(metrics.flops.head).toBeLessThan(metrics.flops.armmt / 10)
