@@ -9,7 +9,10 @@ export default defineConfig({
     hookTimeout: 120_000,
     projects: [
       // Scripts, world, evaluation: plain Node.
-      { extends: true, test: { name: 'node', include: ['test/**/*.test.ts'], exclude: ['test/edge/**'], environment: 'node' } },
+      {
+        extends: true,
+        test: { name: 'node', include: ['test/**/*.test.ts'], exclude: ['test/edge/**'], environment: 'node' },
+      },
       // The edge worker: inside workerd, with the bindings wrangler.toml declares; its origin is a
       // real local HTTP server (test/edge/origin-server.ts).
       {

@@ -9,7 +9,9 @@ export type PythonCheck = { ok: true; bin: string; torch: string } | { ok: false
  * torch, numpy and pytest.
  */
 export function resolvePython(): PythonCheck {
-  const candidates = process.env.PYTHON ? [process.env.PYTHON] : ['/usr/bin/python3', 'python3'].filter((p) => p === 'python3' || existsSync(p))
+  const candidates = process.env.PYTHON
+    ? [process.env.PYTHON]
+    : ['/usr/bin/python3', 'python3'].filter((p) => p === 'python3' || existsSync(p))
   const reasons: string[] = []
   for (const bin of candidates) {
     const r = spawnSync(bin, ['-c', 'import torch, numpy, pytest; print(torch.__version__)'], { encoding: 'utf8' })

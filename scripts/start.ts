@@ -9,7 +9,9 @@ import { ensureSeeded } from './kv/seed.ts'
 const PORT = process.env.PORT ?? '8787'
 await ensureSeeded({ target: 'local', models: 'models', world: 'data/worlds/default' })
 
-const dev = spawn('npx', ['wrangler', 'dev', '--ip', '127.0.0.1', '--port', PORT], { stdio: ['inherit', 'pipe', 'inherit'] })
+const dev = spawn('npx', ['wrangler', 'dev', '--ip', '127.0.0.1', '--port', PORT], {
+  stdio: ['inherit', 'pipe', 'inherit'],
+})
 let announced = false
 let tail = '' // the line can arrive split across chunks
 dev.stdout.setEncoding('utf8')
@@ -22,7 +24,9 @@ dev.stdout.on('data', (chunk: string) => {
     const url = ready[1]
     console.log(`\nedge-rerank is up at ${url}  (SYNTHETIC world, committed release)\n`)
     console.log(`  curl ${url}/healthz`)
-    console.log(`  curl -s ${url}/v1/rerank -H 'content-type: application/json' -d @test/fixtures/requests/history.json\n`)
+    console.log(
+      `  curl -s ${url}/v1/rerank -H 'content-type: application/json' -d @test/fixtures/requests/history.json\n`,
+    )
   }
 })
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => dev.kill(signal))

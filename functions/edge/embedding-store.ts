@@ -54,7 +54,11 @@ let records: LRUCache<string, Decoded> | undefined
 function recordCache(bytes: number, ttlS: number): LRUCache<string, Decoded> | undefined {
   if (bytes <= 0) return undefined
   if (!records || records.maxSize !== bytes || records.ttl !== ttlS * 1000)
-    records = new LRUCache<string, Decoded>({ maxSize: bytes, ttl: ttlS * 1000, sizeCalculation: (v, k) => (v instanceof Float32Array ? v : v.vector).byteLength + 2 * k.length + 72 })
+    records = new LRUCache<string, Decoded>({
+      maxSize: bytes,
+      ttl: ttlS * 1000,
+      sizeCalculation: (v, k) => (v instanceof Float32Array ? v : v.vector).byteLength + 2 * k.length + 72,
+    })
   return records
 }
 
@@ -87,7 +91,9 @@ export class EmbeddingStore {
     const chunks: string[][] = []
     for (let i = 0; i < keys.length; i += KV_BULK_LIMIT) chunks.push(keys.slice(i, i + KV_BULK_LIMIT))
     try {
-      const maps = await Promise.all(chunks.map((chunk) => kv.get(chunk, { type: 'text', cacheTtl: this.opts.cacheTtl })))
+      const maps = await Promise.all(
+        chunks.map((chunk) => kv.get(chunk, { type: 'text', cacheTtl: this.opts.cacheTtl })),
+      )
       const values = new Map<string, string | null>()
       for (const m of maps) for (const [k, v] of m) values.set(k, v)
       return { values, reads: chunks.length }
@@ -131,9 +137,23 @@ export class EmbeddingStore {
    * the history given in the request or, with only a user id, the one stored in KV. Two rounds at
    * most: a stored history's items are known only once it is read.
    */
-  async lookup(req: { query: string; ids: string[]; history?: string[]; userId?: string; historyLimit: number }): Promise<Lookup> {
+  async lookup(req: {
+    query: string
+    ids: string[]
+    history?: string[]
+    userId?: string
+    historyLimit: number
+  }): Promise<Lookup> {
     const { prefix } = this.opts
-    const out: Lookup = { items: new Map(), query: null, history: null, corrupt: [], historyCorrupt: false, reads: 0, lruHits: 0 }
+    const out: Lookup = {
+      items: new Map(),
+      query: null,
+      history: null,
+      corrupt: [],
+      historyCorrupt: false,
+      reads: 0,
+      lruHits: 0,
+    }
     const wanted = new Map<string, string>([[QUERY, await queryKey(prefix, req.query)]])
     for (const id of [...req.ids, ...(req.history ?? [])]) wanted.set(id, itemKey(prefix, id))
     const hKey = req.history === undefined && req.userId !== undefined ? await historyKey(req.userId) : undefined

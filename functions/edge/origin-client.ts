@@ -81,7 +81,8 @@ const breakers = new Map<string, Breaker>()
 
 export function breakerFor(url: string, failures: number, cooldownMs: number): Breaker {
   let b = breakers.get(url)
-  if (!b || b.failures !== failures || b.cooldownMs !== cooldownMs) breakers.set(url, (b = new Breaker(failures, cooldownMs)))
+  if (!b || b.failures !== failures || b.cooldownMs !== cooldownMs)
+    breakers.set(url, (b = new Breaker(failures, cooldownMs)))
   return b
 }
 
@@ -108,7 +109,8 @@ export class OriginClient {
     // No time left is this request's problem, not the origin's: checked before the breaker.
     const remainingMs = call.deadlineAt - Date.now()
     if (remainingMs <= 0) throw new OriginFailure('origin_timeout', 'no time left before the deadline', false)
-    if (!this.breaker.allow()) throw new OriginFailure('origin_breaker_open', 'origin breaker is open after repeated failures')
+    if (!this.breaker.allow())
+      throw new OriginFailure('origin_breaker_open', 'origin breaker is open after repeated failures')
     try {
       const answer = await this.#call(call, remainingMs)
       this.breaker.success()
@@ -121,7 +123,10 @@ export class OriginClient {
   }
 
   async #call({ body, asked, expected }: OriginCall, remainingMs: number): Promise<RerankResponse> {
-    const headers: Record<string, string> = { 'Content-Type': 'application/json', 'X-Deadline-Ms': String(Math.floor(remainingMs)) }
+    const headers: Record<string, string> = {
+      'Content-Type': 'application/json',
+      'X-Deadline-Ms': String(Math.floor(remainingMs)),
+    }
     if (this.token) headers.Authorization = `Bearer ${this.token}`
     let res: Response
     let text: string
@@ -135,10 +140,14 @@ export class OriginClient {
       text = await res.text()
     } catch (e) {
       const timeout = e instanceof Error && (e.name === 'TimeoutError' || e.name === 'AbortError')
-      throw new OriginFailure(timeout ? 'origin_timeout' : 'origin_error', `origin call failed: ${e instanceof Error ? e.message : String(e)}`)
+      throw new OriginFailure(
+        timeout ? 'origin_timeout' : 'origin_error',
+        `origin call failed: ${e instanceof Error ? e.message : String(e)}`,
+      )
     }
     // A 4xx refuses what the edge sent (its fault, not the origin's health).
-    if (res.status >= 400 && res.status < 500) throw new OriginFailure('origin_rejected', `origin refused the request: ${res.status}`, false)
+    if (res.status >= 400 && res.status < 500)
+      throw new OriginFailure('origin_rejected', `origin refused the request: ${res.status}`, false)
     if (!res.ok) throw new OriginFailure('origin_error', `origin answered ${res.status}`)
     let parsed
     try {
@@ -146,13 +155,25 @@ export class OriginClient {
     } catch {
       throw new OriginFailure('origin_invalid_answer', 'origin answer is not JSON')
     }
-    if (!parsed.success) throw new OriginFailure('origin_invalid_answer', `origin answer does not match the contract: ${firstIssue(parsed.error).detail}`)
+    if (!parsed.success)
+      throw new OriginFailure(
+        'origin_invalid_answer',
+        `origin answer does not match the contract: ${firstIssue(parsed.error).detail}`,
+      )
     const answer = parsed.data
     // The origin could not score either: the edge may still do better than the input order.
-    if (answer.path === 'passthrough') throw new OriginFailure('origin_passthrough', `origin passed through: ${(answer.degraded ?? []).join(', ')}`, false)
+    if (answer.path === 'passthrough')
+      throw new OriginFailure(
+        'origin_passthrough',
+        `origin passed through: ${(answer.degraded ?? []).join(', ')}`,
+        false,
+      )
     const ids = answer.items.map((i) => i.id)
     if (new Set(ids).size !== ids.length || ids.some((id) => !asked.has(id)) || ids.length !== expected)
-      throw new OriginFailure('origin_invalid_answer', `origin answered ${ids.length} items (expected ${expected} distinct candidates)`)
+      throw new OriginFailure(
+        'origin_invalid_answer',
+        `origin answered ${ids.length} items (expected ${expected} distinct candidates)`,
+      )
     return answer
   }
 }

@@ -4,7 +4,13 @@
  * next path is tried (edge head, origin), and the last resort is the input order ("passthrough").
  */
 import { rankByScore } from '../shared/ranking.ts'
-import { historySource, type Candidate, type RerankPath, type RerankRequest, type RerankResponse } from '../shared/rerank-api.ts'
+import {
+  historySource,
+  type Candidate,
+  type RerankPath,
+  type RerankRequest,
+  type RerankResponse,
+} from '../shared/rerank-api.ts'
 import type { EdgeConfig } from './config.ts'
 import { KvUnavailable, type EmbeddingStore, type Lookup } from './embedding-store.ts'
 import { OriginFailure, type OriginClient } from './origin-client.ts'
@@ -74,7 +80,13 @@ async function fetchInputs(req: RerankRequest, d: RerankDeps): Promise<Fetched> 
   let lookup: Lookup | null = null
   try {
     lookup = await d.time('kv', () =>
-      d.store.lookup({ query: req.query, ids: req.candidates.map((c) => c.id), history: given, userId, historyLimit: d.config.HISTORY_LIMIT }),
+      d.store.lookup({
+        query: req.query,
+        ids: req.candidates.map((c) => c.id),
+        history: given,
+        userId,
+        historyLimit: d.config.HISTORY_LIMIT,
+      }),
     )
   } catch (e) {
     if (!(e instanceof KvUnavailable)) throw e
@@ -106,7 +118,13 @@ function plan(req: RerankRequest, f: Fetched, d: RerankDeps): Attempt[] {
     (f.reasons.push('too_many_candidates_without_embedding'), (edgeGood = false))
   else if (canEdge && f.missing.length) f.reasons.push('candidates_without_embedding')
   const order: Attempt[] =
-    req.mode === 'full' ? ['origin', 'edge'] : req.mode === 'edge' ? ['edge'] : edgeGood ? ['edge', 'origin'] : ['origin', 'edge']
+    req.mode === 'full'
+      ? ['origin', 'edge']
+      : req.mode === 'edge'
+        ? ['edge']
+        : edgeGood
+          ? ['edge', 'origin']
+          : ['origin', 'edge']
   // An edge attempt needs a query vector and at least one candidate record.
   return canEdge ? order : order.filter((a) => a !== 'edge')
 }
@@ -120,7 +138,9 @@ async function scoreAtEdge(req: RerankRequest, f: Fetched, d: RerankDeps): Promi
   if (history.length < f.history.length) d.note({ history_without_embedding: f.history.length - history.length })
   let scores: Float32Array
   try {
-    scores = await d.time('infer', () => d.head.score({ query: lookup.query!, items: f.known.map((c) => lookup.items.get(c.id)!), history }))
+    scores = await d.time('infer', () =>
+      d.head.score({ query: lookup.query!, items: f.known.map((c) => lookup.items.get(c.id)!), history }),
+    )
   } catch (e) {
     if (!(e instanceof HeadUnavailable)) throw e
     d.note({ head_error: e.message })
@@ -161,7 +181,14 @@ async function scoreAtOrigin(req: RerankRequest, f: Fetched, d: RerankDeps): Pro
 
 // ---- respond ---------------------------------------------------------------------------------
 
-function respond(path: RerankPath, items: RerankResponse['items'], req: RerankRequest, model: string, reasons: string[], fallback: Reason[]): Answer {
+function respond(
+  path: RerankPath,
+  items: RerankResponse['items'],
+  req: RerankRequest,
+  model: string,
+  reasons: string[],
+  fallback: Reason[],
+): Answer {
   const degraded = [...new Set(reasons)]
   return {
     body: { items: items.slice(0, req.k ?? items.length), path, model, ...(degraded.length ? { degraded } : {}) },
@@ -175,7 +202,14 @@ function respond(path: RerankPath, items: RerankResponse['items'], req: RerankRe
 function passthrough(req: RerankRequest, f: Fetched, d: RerankDeps): Answer {
   const cands = req.candidates
   const ranked = cands.every((c) => c.score !== undefined) ? [...cands].sort((a, b) => b.score! - a.score!) : cands
-  return respond('passthrough', ranked.map(({ id, score }) => ({ id, score: score ?? null })), req, d.model, f.reasons, [])
+  return respond(
+    'passthrough',
+    ranked.map(({ id, score }) => ({ id, score: score ?? null })),
+    req,
+    d.model,
+    f.reasons,
+    [],
+  )
 }
 
 export async function rerank(req: RerankRequest, d: RerankDeps): Promise<Answer> {

@@ -14,16 +14,27 @@ export interface Problem {
 
 export function problemResponse(c: Context, problem: Omit<Problem, 'type'> & { type?: string }): Response {
   const body: Problem = { type: problem.type ?? 'about:blank', ...problem }
-  return c.body(JSON.stringify(body), problem.status as ContentfulStatusCode, { 'Content-Type': 'application/problem+json' })
+  return c.body(JSON.stringify(body), problem.status as ContentfulStatusCode, {
+    'Content-Type': 'application/problem+json',
+  })
 }
 
 export const notFound: NotFoundHandler = (c) =>
-  problemResponse(c, { status: 404, title: 'Not Found', detail: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` })
+  problemResponse(c, {
+    status: 404,
+    title: 'Not Found',
+    detail: `no route for ${c.req.method} ${new URL(c.req.url).pathname}`,
+  })
 
 export const onError: ErrorHandler = (err, c) => {
   // Hono's own 4xx (e.g. the validator's "Malformed JSON in request body") concern the body.
   if (err instanceof HTTPException)
-    return problemResponse(c, { status: err.status, title: err.status < 500 ? 'Bad Request' : 'Error', detail: err.message || undefined, ...(err.status < 500 ? { field: '(body)' } : {}) })
+    return problemResponse(c, {
+      status: err.status,
+      title: err.status < 500 ? 'Bad Request' : 'Error',
+      detail: err.message || undefined,
+      ...(err.status < 500 ? { field: '(body)' } : {}),
+    })
   console.error(JSON.stringify({ level: 'error', msg: 'unhandled', error: String(err) }))
   return problemResponse(c, { status: 500, title: 'Internal Server Error' })
 }

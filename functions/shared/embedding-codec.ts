@@ -63,7 +63,8 @@ function unpack(text: string, dim: number, floats: number): { vector: Quantized;
     throw new CorruptEmbedding('not base64')
   }
   const head = 4 * (1 + floats)
-  if (binary.length !== head + dim) throw new CorruptEmbedding(`${binary.length} bytes, expected ${head + dim} for dim ${dim}`)
+  if (binary.length !== head + dim)
+    throw new CorruptEmbedding(`${binary.length} bytes, expected ${head + dim} for dim ${dim}`)
   const bytes = new Uint8Array(binary.length)
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i)
   const view = new DataView(bytes.buffer)
@@ -83,7 +84,8 @@ export function decodeQueryRecord(text: string, dim: number): Quantized {
 }
 
 export function encodeItemRecord({ vector, price }: ItemRecord): string {
-  if (!(Number.isFinite(price) && price > 0)) throw new RangeError(`encodeItemRecord: price must be a positive number, got ${price}`)
+  if (!(Number.isFinite(price) && price > 0))
+    throw new RangeError(`encodeItemRecord: price must be a positive number, got ${price}`)
   return pack(vector, [price])
 }
 

@@ -40,7 +40,8 @@ export function assembleHeadInputs(spec: ModelSpec, dim: number, f: HeadFeatures
   }
   checkDim(f.query, 'query')
   f.items.forEach((c, i) => {
-    if (!(Number.isFinite(c.price) && c.price > 0)) throw new Error(`assembleHeadInputs: items[${i}] has price ${c.price}, expected a positive number`)
+    if (!(Number.isFinite(c.price) && c.price > 0))
+      throw new Error(`assembleHeadInputs: items[${i}] has price ${c.price}, expected a positive number`)
   })
   const stack = (vs: Float32Array[], rows: number, what: string) => {
     const out = new Float32Array(rows * dim)
@@ -50,7 +51,11 @@ export function assembleHeadInputs(spec: ModelSpec, dim: number, f: HeadFeatures
   const mask = (n: number, rows: number) => new Float32Array(rows).fill(1, 0, n)
   const data: Record<string, Float32Array> = {
     query: f.query,
-    items: stack(f.items.map((c) => c.vector), list, 'items'),
+    items: stack(
+      f.items.map((c) => c.vector),
+      list,
+      'items',
+    ),
     price: Float32Array.from(f.items, (c) => c.price),
     mask: mask(list, list),
     history: stack(f.history, history, 'history'),
@@ -61,10 +66,14 @@ export function assembleHeadInputs(spec: ModelSpec, dim: number, f: HeadFeatures
   for (const input of spec.inputs) {
     if (input.dtype !== 'float32') throw new Error(`head input ${input.name}: dtype ${input.dtype}, expected float32`)
     const d = data[input.name]
-    if (!d) throw new Error(`head input ${input.name}: not a feature the edge assembles (${Object.keys(data).join(', ')})`)
+    if (!d)
+      throw new Error(`head input ${input.name}: not a feature the edge assembles (${Object.keys(data).join(', ')})`)
     const dims = concreteDims(input, sizes)
     const size = dims.reduce((a, b) => a * b, 1)
-    if (size !== d.length) throw new Error(`head input ${input.name}: manifest shape [${input.shape}] → [${dims}] holds ${size} floats, the features hold ${d.length}`)
+    if (size !== d.length)
+      throw new Error(
+        `head input ${input.name}: manifest shape [${input.shape}] → [${dims}] holds ${size} floats, the features hold ${d.length}`,
+      )
     feeds[input.name] = { dims, data: d }
   }
   return feeds

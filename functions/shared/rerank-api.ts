@@ -9,9 +9,7 @@ export const MAX_CANDIDATES = 200
 export const MAX_HISTORY_INPUT = 200
 export const ITEM_ID = /^[A-Za-z0-9._:-]{1,64}$/
 
-const ItemId = z
-  .string()
-  .regex(ITEM_ID, 'an item id is 1–64 characters of A–Z, a–z, 0–9, ".", "_", ":" or "-"')
+const ItemId = z.string().regex(ITEM_ID, 'an item id is 1–64 characters of A–Z, a–z, 0–9, ".", "_", ":" or "-"')
 
 const CandidateInput = z.union([ItemId, z.strictObject({ id: ItemId, score: z.number().optional() })], {
   error: 'a candidate is an item id or { "id": string, "score"?: number }',
@@ -29,7 +27,12 @@ const Mode = z.enum(['auto', 'edge', 'full'])
 
 export const RerankRequest = z.strictObject({
   // Normalized once here, as KV keys and cache keys need it: "  Red  Dress" and "red dress" are one query.
-  query: z.string().trim().min(1, 'query is empty').max(256, 'query is longer than 256 characters').transform(normalizeQuery),
+  query: z
+    .string()
+    .trim()
+    .min(1, 'query is empty')
+    .max(256, 'query is longer than 256 characters')
+    .transform(normalizeQuery),
   candidates: z
     .array(Candidate)
     .min(1, 'at least one candidate is needed')
@@ -47,7 +50,12 @@ export const RerankRequest = z.strictObject({
       history: z.array(ItemId).max(MAX_HISTORY_INPUT, `at most ${MAX_HISTORY_INPUT} history items`).optional(),
     })
     .optional(),
-  k: z.number().int('k must be an integer').min(1, 'k must be ≥ 1').max(MAX_CANDIDATES, `k must be ≤ ${MAX_CANDIDATES}`).optional(),
+  k: z
+    .number()
+    .int('k must be an integer')
+    .min(1, 'k must be ≥ 1')
+    .max(MAX_CANDIDATES, `k must be ≤ ${MAX_CANDIDATES}`)
+    .optional(),
   mode: Mode.default('auto'),
 })
 export type RerankRequest = z.output<typeof RerankRequest>
@@ -77,7 +85,10 @@ export function historySource(req: RerankRequest, limit: number): HistorySource 
 }
 
 /** "candidates.3.id" style path of the first issue, and its message. */
-export function firstIssue(error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] }): { field: string; detail: string } {
+export function firstIssue(error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] }): {
+  field: string
+  detail: string
+} {
   const issue = error.issues[0]
   if (!issue) return { field: '', detail: 'invalid request' }
   const field = issue.path.map(String).join('.') || '(body)'

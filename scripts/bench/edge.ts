@@ -40,16 +40,27 @@ async function rerankOnce(url: string): Promise<Timed> {
   const clientMs = performance.now() - t0
   if (res.status !== 200) throw new Error(`bench: /v1/rerank answered ${res.status}`)
   const total = /total;dur=([\d.]+)/.exec(res.headers.get('Server-Timing') ?? '')
-  return { clientMs, serverMs: total ? Number(total[1]) : Number.NaN, path: res.headers.get('X-Rerank-Path') ?? '?', cache: res.headers.get('X-Cache') ?? '?' }
+  return {
+    clientMs,
+    serverMs: total ? Number(total[1]) : Number.NaN,
+    path: res.headers.get('X-Rerank-Path') ?? '?',
+    cache: res.headers.get('X-Cache') ?? '?',
+  }
 }
 
 const fmt = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : 'n/a')
-const line = (label: string, xs: number[]) => `${label.padEnd(34)} p50 ${fmt(median(xs)).padStart(8)} ms   p99 ${fmt(percentile(xs, 99)).padStart(8)} ms   (n=${xs.length})`
+const line = (label: string, xs: number[]) =>
+  `${label.padEnd(34)} p50 ${fmt(median(xs)).padStart(8)} ms   p99 ${fmt(percentile(xs, 99)).padStart(8)} ms   (n=${xs.length})`
 
-console.log(`bench:edge: ${request.candidates.length} candidates, ${request.user.history.length} history items; node ${process.version}; SYNTHETIC world`)
+console.log(
+  `bench:edge: ${request.candidates.length} candidates, ${request.user.history.length} history items; node ${process.version}; SYNTHETIC world`,
+)
 
 // ---- bundle --------------------------------------------------------------------------------
-const dry = execFileSync('npx', ['wrangler', 'deploy', '--dry-run', '--outdir', '.wrangler/bench-dist'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+const dry = execFileSync('npx', ['wrangler', 'deploy', '--dry-run', '--outdir', '.wrangler/bench-dist'], {
+  encoding: 'utf8',
+  stdio: ['ignore', 'pipe', 'pipe'],
+})
 const upload = /Total Upload:\s*([\d.]+ \w+)\s*\/\s*gzip:\s*([\d.]+ \w+)/.exec(dry)
 
 // ---- cold starts ---------------------------------------------------------------------------
@@ -100,13 +111,42 @@ try {
 
 const paths = new Set(warm.map((w) => w.path))
 console.log(`\nwarm edge path (${[...paths].join(', ')}; answer cache off):`)
-console.log(line('  client latency (loopback)', warm.map((w) => w.clientMs)))
-console.log(line('  worker Server-Timing total', warm.map((w) => w.serverMs)))
-console.log(`  throughput, ${opts.concurrency} clients, ${opts.seconds}s:     ${throughput.toFixed(0)} req/s (one workerd isolate)`)
+console.log(
+  line(
+    '  client latency (loopback)',
+    warm.map((w) => w.clientMs),
+  ),
+)
+console.log(
+  line(
+    '  worker Server-Timing total',
+    warm.map((w) => w.serverMs),
+  ),
+)
+console.log(
+  `  throughput, ${opts.concurrency} clients, ${opts.seconds}s:     ${throughput.toFixed(0)} req/s (one workerd isolate)`,
+)
 console.log(`cache-hit path:`)
-console.log(line('  client latency (loopback)', hits.map((w) => w.clientMs)))
+console.log(
+  line(
+    '  client latency (loopback)',
+    hits.map((w) => w.clientMs),
+  ),
+)
 console.log(`cold start (first /v1/rerank of a fresh isolate, ${opts.cold} fresh starts):`)
-console.log(line('  client latency', cold.map((w) => w.clientMs)))
-console.log(line('  worker Server-Timing total', cold.map((w) => w.serverMs)))
+console.log(
+  line(
+    '  client latency',
+    cold.map((w) => w.clientMs),
+  ),
+)
+console.log(
+  line(
+    '  worker Server-Timing total',
+    cold.map((w) => w.serverMs),
+  ),
+)
 console.log(line('  wrangler dev spawn → ready', boots))
-console.log(`bundle (wrangler deploy --dry-run): ${upload ? `${upload[1]} raw, ${upload[2]} gzip` : 'figures not found in wrangler output'}`)
+console.log(
+  `bundle (wrangler deploy --dry-run): ${upload ? `${upload[1]} raw, ${upload[2]} gzip` : 'figures not found in wrangler output'}`,
+)

@@ -49,17 +49,24 @@ export function expandScores(world: World, split: Split, scores: Float32Array, n
   if (scores.length === world.candidates.count) return scores
   const { sessions, rows } = splitRows(world, split)
   if (scores.length !== rows)
-    throw new Error(`scores "${name}": ${scores.length} values, expected ${world.candidates.count} (all rows) or ${rows} (${split} rows)`)
+    throw new Error(
+      `scores "${name}": ${scores.length} values, expected ${world.candidates.count} (all rows) or ${rows} (${split} rows)`,
+    )
   const out = new Float32Array(world.candidates.count).fill(Number.NaN)
   let j = 0
-  for (const s of sessions) for (let r = world.sessions.offset[s]; r < world.sessions.offset[s + 1]; r++) out[r] = scores[j++]
+  for (const s of sessions)
+    for (let r = world.sessions.offset[s]; r < world.sessions.offset[s + 1]; r++) out[r] = scores[j++]
   return out
 }
 
 const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : Number.NaN)
 
 /** Metrics of one ranker's scores on one split (oracle_gain_share filled in by `evaluate`). */
-export function rankerMetrics(world: World, split: Split, scores: Float32Array): Omit<RankerMetrics, 'oracle_gain_share' | 'oracle_gain_share_labels'> {
+export function rankerMetrics(
+  world: World,
+  split: Split,
+  scores: Float32Array,
+): Omit<RankerMetrics, 'oracle_gain_share' | 'oracle_gain_share_labels'> {
   const { sessions } = splitRows(world, split)
   const c = world.candidates
   const ndcgLabels: number[] = []
@@ -88,7 +95,7 @@ export function rankerMetrics(world: World, split: Split, scores: Float32Array):
     const m = reciprocalRank(Array.from(order, (r) => c.click[r]))
     if (m !== null) rr.push(m)
     const a = auc(scores.subarray(start, end), c.click.subarray(start, end))
-    if (a !== null) (gaucNum += a * (end - start)), (gaucDen += end - start)
+    if (a !== null) ((gaucNum += a * (end - start)), (gaucDen += end - start))
     const utility = Array.from(order, (r) => c.utility[r * 3] + c.utility[r * 3 + 1] + c.utility[r * 3 + 2])
     const family = Array.from(order, (r) => world.items.attr[c.item[r] * ITEM_ATTR_COLS + ITEM_ATTR.family])
     purchases.push(expectedPurchases(utility, family, world.config.choice))
@@ -109,20 +116,36 @@ export function rankerMetrics(world: World, split: Split, scores: Float32Array):
  */
 export function evaluate(world: World, split: Split, scoresByRanker: Record<string, Float32Array>): Evaluation {
   for (const need of ['retrieval', 'oracle'])
-    if (!scoresByRanker[need]) throw new Error(`evaluate: the "${need}" ranker is required (it anchors oracle_gain_share)`)
+    if (!scoresByRanker[need])
+      throw new Error(`evaluate: the "${need}" ranker is required (it anchors oracle_gain_share)`)
   const raw = Object.fromEntries(
-    Object.entries(scoresByRanker).map(([name, scores]) => [name, rankerMetrics(world, split, expandScores(world, split, scores, name))]),
+    Object.entries(scoresByRanker).map(([name, scores]) => [
+      name,
+      rankerMetrics(world, split, expandScores(world, split, scores, name)),
+    ]),
   )
   const share = (x: number, key: 'ndcg@10' | 'ndcg@10_true') =>
     (x - raw.retrieval[key]) / (raw.oracle[key] - raw.retrieval[key])
   const rankers: Record<string, RankerMetrics> = {}
   for (const [name, m] of Object.entries(raw))
-    rankers[name] = { ...m, oracle_gain_share: share(m['ndcg@10_true'], 'ndcg@10_true'), oracle_gain_share_labels: share(m['ndcg@10'], 'ndcg@10') }
+    rankers[name] = {
+      ...m,
+      oracle_gain_share: share(m['ndcg@10_true'], 'ndcg@10_true'),
+      oracle_gain_share_labels: share(m['ndcg@10'], 'ndcg@10'),
+    }
   const { sessions, rows } = splitRows(world, split)
   return { split, sessions: sessions.length, candidates: rows, rankers }
 }
 
-const COLUMNS: (keyof RankerMetrics)[] = ['ndcg@10_true', 'ndcg@10', 'auc', 'gauc', 'mrr', 'exp_purchases', 'oracle_gain_share']
+const COLUMNS: (keyof RankerMetrics)[] = [
+  'ndcg@10_true',
+  'ndcg@10',
+  'auc',
+  'gauc',
+  'mrr',
+  'exp_purchases',
+  'oracle_gain_share',
+]
 
 /** A fixed-width text table of an evaluation. */
 export function formatTable(ev: Evaluation): string {

@@ -20,8 +20,15 @@ export function dcgAt(k: number, rankedGains: ArrayLike<number>): number {
  * NDCG@k of gains listed in ranked order against the ideal order of `idealGains` (by default the
  * same gains: a re-ranking of one list); null when there is no gain at all.
  */
-export function ndcgAt(k: number, rankedGains: ArrayLike<number>, idealGains: ArrayLike<number> = rankedGains): number | null {
-  const idcg = dcgAt(k, Array.from(idealGains).sort((a, b) => b - a))
+export function ndcgAt(
+  k: number,
+  rankedGains: ArrayLike<number>,
+  idealGains: ArrayLike<number> = rankedGains,
+): number | null {
+  const idcg = dcgAt(
+    k,
+    Array.from(idealGains).sort((a, b) => b - a),
+  )
   return idcg > 0 ? dcgAt(k, rankedGains) / idcg : null
 }
 
@@ -42,7 +49,7 @@ export function auc(scores: ArrayLike<number>, labels: ArrayLike<number>): numbe
   idx.sort((a, b) => scores[a] - scores[b])
   let pos = 0
   let rankSum = 0
-  for (let i = 0; i < n; ) {
+  for (let i = 0; i < n;) {
     let j = i
     while (j + 1 < n && scores[idx[j + 1]] === scores[idx[i]]) j++
     const midRank = (i + j) / 2 + 1 // 1-based average rank of the tie block

@@ -44,7 +44,14 @@ function crowdOracle(w: World): Float32Array {
   const taste = new Float32Array(layout.width)
   const [lo, hi] = w.config.choice.taste.price
   taste[layout.price] = (lo + hi) / 2
-  const inputs = { itemAttr: w.items.attr, itemPriceZ: w.items.priceZ, brandTier: w.brandTier, taste, queryAttr: w.queries.attr, layout }
+  const inputs = {
+    itemAttr: w.items.attr,
+    itemPriceZ: w.items.priceZ,
+    brandTier: w.brandTier,
+    taste,
+    queryAttr: w.queries.attr,
+    layout,
+  }
   const parts = new Float32Array(3)
   const out = new Float32Array(w.candidates.count)
   for (let s = 0; s < w.sessions.count; s++) {
@@ -74,7 +81,7 @@ function listOracle(w: World): Float32Array {
         const v = u[r * 3] + u[r * 3 + 1] + u[r * 3 + 2]
         const f = w.items.attr[w.candidates.item[r] * ITEM_ATTR_COLS + ITEM_ATTR.family]
         const value = sigmoid(v + clickBias - dupPenalty * (placed.get(f) ?? 0)) * sigmoid(v + purchaseBias)
-        if (value > bestValue) (bestValue = value), (best = r)
+        if (value > bestValue) ((bestValue = value), (best = r))
       }
       left.delete(best)
       const f = w.items.attr[w.candidates.item[best] * ITEM_ATTR_COLS + ITEM_ATTR.family]

@@ -31,10 +31,17 @@ export function relevantItems(world: World, split: Split): Map<number, Map<numbe
  * Retrieval quality of a two-tower model over the whole catalog: each query's embedding
  * against every item's embedding (dot product; both unit vectors), per query, then averaged.
  */
-export function retrievalMetrics(world: World, split: Split, queryEmb: Float32Array, itemEmb: Float32Array, dim: number): RetrievalMetrics {
+export function retrievalMetrics(
+  world: World,
+  split: Split,
+  queryEmb: Float32Array,
+  itemEmb: Float32Array,
+  dim: number,
+): RetrievalMetrics {
   const N = world.items.count
   if (itemEmb.length !== N * dim) throw new Error(`item embeddings: ${itemEmb.length} values, expected ${N} × ${dim}`)
-  if (queryEmb.length !== world.queries.count * dim) throw new Error(`query embeddings: ${queryEmb.length} values, expected ${world.queries.count} × ${dim}`)
+  if (queryEmb.length !== world.queries.count * dim)
+    throw new Error(`query embeddings: ${queryEmb.length} values, expected ${world.queries.count} × ${dim}`)
   const relevant = relevantItems(world, split)
   let recall = 0
   let ndcg = 0
@@ -50,7 +57,12 @@ export function retrievalMetrics(world: World, split: Split, queryEmb: Float32Ar
     for (const i of top) if (items.has(i)) found++
     recall += found / items.size
     // NDCG@10 over the catalog: the ideal puts the query's best-labelled items first.
-    ndcg += ndcgAt(10, top.slice(0, 10).map((i) => items.get(i) ?? 0), [...items.values()]) ?? 0
+    ndcg +=
+      ndcgAt(
+        10,
+        top.slice(0, 10).map((i) => items.get(i) ?? 0),
+        [...items.values()],
+      ) ?? 0
   }
   const n = relevant.size
   return { 'recall@100': recall / n, 'ndcg@10': ndcg / n, queries: n }
@@ -75,7 +87,7 @@ export function topK(scores: Float32Array, k: number): number[] {
   for (let i = 0; i < scores.length; i++) {
     if (heap.length < k) {
       heap.push(i)
-      for (let c = heap.length - 1; c > 0; ) {
+      for (let c = heap.length - 1; c > 0;) {
         const p = (c - 1) >> 1
         if (!less(heap[c], heap[p])) break
         ;[heap[c], heap[p]] = [heap[p], heap[c]]

@@ -5,7 +5,12 @@
  */
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { encodeQueryRecord, encodeItemRecord, EMBEDDING_CODEC, type Quantized } from '../../functions/shared/embedding-codec.ts'
+import {
+  encodeQueryRecord,
+  encodeItemRecord,
+  EMBEDDING_CODEC,
+  type Quantized,
+} from '../../functions/shared/embedding-codec.ts'
 import { historyKey, itemKey, metaKey, queryKey } from '../../functions/shared/kv-keys.ts'
 import type { Manifest } from '../../functions/shared/manifest.ts'
 import { readNpy } from '../world/npy.ts'
@@ -35,7 +40,9 @@ export function readQuantized(modelsDir: string, base: string): QuantizedTable {
   const q = readNpy(join(modelsDir, `${base}.int8.npy`))
   const scale = readNpy(join(modelsDir, `${base}.scale.npy`))
   if (q.dtype !== 'int8' || scale.dtype !== 'float32' || q.shape.length !== 2 || scale.shape[0] !== q.shape[0])
-    throw new Error(`${base}: expected int8 [rows, dim] and float32 [rows], got ${q.dtype} [${q.shape}] and ${scale.dtype} [${scale.shape}]`)
+    throw new Error(
+      `${base}: expected int8 [rows, dim] and float32 [rows], got ${q.dtype} [${q.shape}] and ${scale.dtype} [${scale.shape}]`,
+    )
   return { rows: q.shape[0], dim: q.shape[1], q: q.data as Int8Array, scale: scale.data as Float32Array }
 }
 
@@ -55,7 +62,9 @@ export function readRelease(modelsDir: string): Release {
     throw new Error(`manifest codec ${manifest.embedding.quantization.codec}; this code writes ${EMBEDDING_CODEC}`)
   const items = readQuantized(modelsDir, manifest.embedding.files.items)
   const queries = readQuantized(modelsDir, manifest.embedding.files.queries)
-  for (const t of [items, queries]) if (t.dim !== manifest.embedding.dim) throw new Error(`embedding width ${t.dim}, manifest says ${manifest.embedding.dim}`)
+  for (const t of [items, queries])
+    if (t.dim !== manifest.embedding.dim)
+      throw new Error(`embedding width ${t.dim}, manifest says ${manifest.embedding.dim}`)
   return { manifest, items, queries }
 }
 
@@ -70,7 +79,9 @@ export function releaseWorld(r: Release, dir: string): World {
   ensureWorld(named.preset, named.seed, dir)
   const have = readWorldManifest(dir).content_hash
   if (named.content_hash !== have)
-    throw new Error(`the world in ${dir} (content ${have.slice(0, 12)}) is not the one release ${r.manifest.version} was trained on (${named.content_hash.slice(0, 12)})`)
+    throw new Error(
+      `the world in ${dir} (content ${have.slice(0, 12)}) is not the one release ${r.manifest.version} was trained on (${named.content_hash.slice(0, 12)})`,
+    )
   return loadWorld(dir)
 }
 
@@ -106,14 +117,22 @@ export function metaEntry(r: Release, counts: Record<string, number>): KvEntry {
   const { manifest } = r
   return {
     key: metaKey(manifest.embedding.kv_prefix),
-    value: JSON.stringify({ release: manifest.version, embedding: manifest.embedding.version, codec: manifest.embedding.quantization.codec, synthetic: true, counts }),
+    value: JSON.stringify({
+      release: manifest.version,
+      embedding: manifest.embedding.version,
+      codec: manifest.embedding.quantization.codec,
+      synthetic: true,
+      counts,
+    }),
   }
 }
 
 /** Every entry of the release, meta last. Queries sharing a text share a key (the first wins). */
 export async function allEntries(r: Release, world: World): Promise<KvEntry[]> {
   if (r.items.rows !== world.items.count || r.queries.rows !== world.queries.count)
-    throw new Error(`the release's embeddings (${r.items.rows} items, ${r.queries.rows} queries) do not match the world (${world.items.count}, ${world.queries.count})`)
+    throw new Error(
+      `the release's embeddings (${r.items.rows} items, ${r.queries.rows} queries) do not match the world (${world.items.count}, ${world.queries.count})`,
+    )
   const entries: KvEntry[] = []
   for (let i = 0; i < world.items.count; i++) entries.push(itemEntry(r, world, i))
   const seen = new Set<string>()

@@ -24,7 +24,8 @@ export interface SeedOptions {
 }
 
 function wrangler(args: string[], opts: SeedOptions, capture = false) {
-  const where = opts.target === 'local' ? ['--local', ...(opts.persistTo ? ['--persist-to', opts.persistTo] : [])] : ['--remote']
+  const where =
+    opts.target === 'local' ? ['--local', ...(opts.persistTo ? ['--persist-to', opts.persistTo] : [])] : ['--remote']
   return spawnSync('npx', ['wrangler', ...args, '--binding', BINDING, ...where], {
     stdio: capture ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'ignore', 'inherit'],
     encoding: 'utf8',
@@ -35,7 +36,8 @@ function wrangler(args: string[], opts: SeedOptions, capture = false) {
 export async function ensureSeeded(opts: SeedOptions): Promise<void> {
   const marker = seededMarker(opts)
   const release = readManifest(opts.models).version
-  if (marker && (JSON.parse(marker) as { release?: string }).release === release) console.log(`kv:seed: ${opts.target} KV already holds release ${release}`)
+  if (marker && (JSON.parse(marker) as { release?: string }).release === release)
+    console.log(`kv:seed: ${opts.target} KV already holds release ${release}`)
   else await seedKv(opts)
 }
 
@@ -77,7 +79,9 @@ export async function seedKv(opts: SeedOptions): Promise<void> {
   const started = performance.now()
   const release = readRelease(opts.models)
   const entries = await allEntries(release, releaseWorld(release, opts.world))
-  console.log(`kv:seed: ${entries.length} entries (release ${release.manifest.version}, prefix ${release.manifest.embedding.kv_prefix}, SYNTHETIC world) → ${opts.target} KV`)
+  console.log(
+    `kv:seed: ${entries.length} entries (release ${release.manifest.version}, prefix ${release.manifest.embedding.kv_prefix}, SYNTHETIC world) → ${opts.target} KV`,
+  )
   uploadEntries(entries, join('.wrangler', 'kv-seed', release.manifest.embedding.version), opts)
   console.log(`kv:seed: done in ${((performance.now() - started) / 1000).toFixed(1)}s`)
 }

@@ -27,7 +27,9 @@ if (opts.only !== 'py') {
   console.log(tsc.status === 0 ? 'typecheck: ok' : 'typecheck: FAILED')
   if (tsc.status !== 0) broken = true
   const json = `${RESULTS}/vitest.json`
-  const run = spawnSync('npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile=${json}`], { stdio: 'inherit' })
+  const run = spawnSync('npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile=${json}`], {
+    stdio: 'inherit',
+  })
   if (existsSync(json)) {
     const r = JSON.parse(readFileSync(json, 'utf8'))
     totals.passed += r.numPassedTests
@@ -41,17 +43,25 @@ if (opts.only !== 'ts') {
   const python = resolvePython()
   if (!python.ok) {
     if (process.env.CI === 'true') {
-      console.error(`\n!!! Python tests CANNOT RUN under CI: ${python.reason}. Install: apt-get install python3-torch libopenblas0-pthread python3-pytest`)
+      console.error(
+        `\n!!! Python tests CANNOT RUN under CI: ${python.reason}. Install: apt-get install python3-torch libopenblas0-pthread python3-pytest`,
+      )
       broken = true
       totals.failed++
     } else {
-      console.error(`\n!!! SKIPPING ALL PYTHON TESTS: ${python.reason} (install python3-torch python3-pytest, or set PYTHON=...)\n`)
+      console.error(
+        `\n!!! SKIPPING ALL PYTHON TESTS: ${python.reason} (install python3-torch python3-pytest, or set PYTHON=...)\n`,
+      )
       totals.skipped++
     }
   } else {
     const xml = `${RESULTS}/pytest.xml`
     console.log(`\npython tests with ${python.bin} (torch ${python.torch})`)
-    const run = spawnSync(python.bin, ['-m', 'pytest', 'models/tests', '-q', `--junitxml=${xml}`, '-p', 'no:cacheprovider'], { stdio: 'inherit' })
+    const run = spawnSync(
+      python.bin,
+      ['-m', 'pytest', 'models/tests', '-q', `--junitxml=${xml}`, '-p', 'no:cacheprovider'],
+      { stdio: 'inherit' },
+    )
     if (existsSync(xml)) {
       const suite = /<testsuite [^>]*>/.exec(readFileSync(xml, 'utf8'))?.[0] ?? ''
       const attr = (name: string) => Number(new RegExp(`${name}="(\\d+)"`).exec(suite)?.[1] ?? 0)

@@ -30,7 +30,10 @@ const opts = new Command('train')
   .option('--seed <n>', 'training seed', nonNegativeInteger, 1)
   .option('--world <dir>', 'world directory (default: data/worlds/PRESET, generated with seed 1 if missing)')
   .option('--out <dir>', 'working directory for everything the run writes (default: data/train/PRESET)')
-  .option('--publish', 'copy the artifacts, manifest.json and metrics.json into models/ (default for the default preset)')
+  .option(
+    '--publish',
+    'copy the artifacts, manifest.json and metrics.json into models/ (default for the default preset)',
+  )
   .option('--no-publish', 'never write into models/')
   .parse()
   .opts<{ preset: string; seed: number; world?: string; out?: string; publish?: boolean }>()
@@ -53,7 +56,20 @@ const python = resolvePython()
 if (!python.ok) throw new Error(`training needs PyTorch: ${python.reason}`)
 const pythonBin = python.bin
 function trainStage(stage: 'two_tower' | 'rerank') {
-  const args = ['-m', 'models.train', '--world', worldDir, '--preset', opts.preset, '--out', out, '--stage', stage, '--seed', String(opts.seed)]
+  const args = [
+    '-m',
+    'models.train',
+    '--world',
+    worldDir,
+    '--preset',
+    opts.preset,
+    '--out',
+    out,
+    '--stage',
+    stage,
+    '--seed',
+    String(opts.seed),
+  ]
   const py = spawnSync(pythonBin, args, { stdio: 'inherit' })
   if (py.status !== 0) process.exit(py.status ?? 1)
   return JSON.parse(readFileSync(join(out, stage, 'summary.json'), 'utf8'))
@@ -65,7 +81,9 @@ const summary = trainStage('two_tower')
 step('int8 embeddings for KV (shared codec)')
 const embeddings = quantizeEmbeddings(join(out, 'two_tower', 'fusion'), out)
 for (const [name, set] of Object.entries(embeddings.sets))
-  console.log(`  ${name}: ${set.rows} × ${set.dim}, max |x − x̂| ${set.max_abs_error.toExponential(2)}, mean relative error ${(100 * set.mean_relative_error).toFixed(2)} %`)
+  console.log(
+    `  ${name}: ${set.rows} × ${set.dim}, max |x − x̂| ${set.max_abs_error.toExponential(2)}, mean relative error ${(100 * set.mean_relative_error).toFixed(2)} %`,
+  )
 
 step('re-rankers: ARMMT teacher and ablations, distilled edge head')
 const rerank = trainStage('rerank')
@@ -76,30 +94,41 @@ const parity: Record<string, number> = {}
 for (const [name, spec] of Object.entries(models)) {
   parity[name] = await parityMaxDiff(out, spec)
   console.log(`  ${name}: max |ort − torch| = ${parity[name].toExponential(2)}`)
-  if (!(parity[name] <= PARITY_TOLERANCE)) throw new Error(`${name}: parity ${parity[name]} exceeds ${PARITY_TOLERANCE}`)
+  if (!(parity[name] <= PARITY_TOLERANCE))
+    throw new Error(`${name}: parity ${parity[name]} exceeds ${PARITY_TOLERANCE}`)
 }
 
 step('evaluation (test split)')
 const world = loadWorld(worldDir)
 const worldManifest = readManifest(worldDir)
 // The crowd oracle rides along as a reference: what ranking by the truth earns without any personal taste.
-const runs: Record<string, Float32Array> = { retrieval: BASELINES.retrieval(world), crowd_oracle: BASELINES.crowd_oracle(world), oracle: BASELINES.oracle(world) }
+const runs: Record<string, Float32Array> = {
+  retrieval: BASELINES.retrieval(world),
+  crowd_oracle: BASELINES.crowd_oracle(world),
+  oracle: BASELINES.oracle(world),
+}
 for (const [name, ranker] of Object.entries(rerank.rankers as Record<string, { scores: Record<string, string> }>))
   for (const [seed, file] of Object.entries(ranker.scores)) runs[`${name}#${seed}`] = readNpy(file).data as Float32Array
 const ranking = evaluate(world, 'test', runs)
 const rankers = summarizeSeeds(ranking.rankers)
 for (const [name, m] of Object.entries(rankers))
-  console.log(`  ${name.padEnd(15)} ndcg@10_true ${m['ndcg@10_true'].toFixed(4)}  share ${m.oracle_gain_share.toFixed(3)}${m.std ? ` ± ${m.std.oracle_gain_share.toFixed(3)}` : ''}  auc ${m.auc.toFixed(4)}  gauc ${m.gauc.toFixed(4)}`)
+  console.log(
+    `  ${name.padEnd(15)} ndcg@10_true ${m['ndcg@10_true'].toFixed(4)}  share ${m.oracle_gain_share.toFixed(3)}${m.std ? ` ± ${m.std.oracle_gain_share.toFixed(3)}` : ''}  auc ${m.auc.toFixed(4)}  gauc ${m.gauc.toFixed(4)}`,
+  )
 const gainKept = rankers.head.oracle_gain_share / rankers.armmt.oracle_gain_share
 const flopsShare = rerank.flops.head / rerank.flops.armmt
-console.log(`  head keeps ${(100 * gainKept).toFixed(1)} % of the teacher's NDCG@10 gain at ${(100 * flopsShare).toFixed(1)} % of its FLOPs`)
+console.log(
+  `  head keeps ${(100 * gainKept).toFixed(1)} % of the teacher's NDCG@10 gain at ${(100 * flopsShare).toFixed(1)} % of its FLOPs`,
+)
 const twoTower: Record<string, object> = {}
 for (const [mode, variant] of Object.entries(summary.variants as Record<string, { dir: string; seconds: number }>)) {
   const q = readNpy(join(variant.dir, 'query_emb.npy'))
   const items = readNpy(join(variant.dir, 'item_emb.npy'))
   const m = retrievalMetrics(world, 'test', q.data as Float32Array, items.data as Float32Array, q.shape[1])
   twoTower[mode] = { ...m, train_seconds: variant.seconds }
-  console.log(`  two_tower[${mode}]: recall@100 ${m['recall@100'].toFixed(4)}  ndcg@10 ${m['ndcg@10'].toFixed(4)}  (${m.queries} queries)`)
+  console.log(
+    `  two_tower[${mode}]: recall@100 ${m['recall@100'].toFixed(4)}  ndcg@10 ${m['ndcg@10'].toFixed(4)}  (${m.queries} queries)`,
+  )
 }
 
 const metrics = {
@@ -114,7 +143,11 @@ const metrics = {
   train_sessions: rerank.train_sessions,
   head_sessions: rerank.head_sessions,
   // Trained rankers only (a diagnostic such as armmt_history_hidden is scored, not trained).
-  train_seconds: Object.fromEntries(Object.entries(rerank.rankers as Record<string, { seconds?: number[] }>).flatMap(([n, r]) => (r.seconds ? [[n, r.seconds]] : []))),
+  train_seconds: Object.fromEntries(
+    Object.entries(rerank.rankers as Record<string, { seconds?: number[] }>).flatMap(([n, r]) =>
+      r.seconds ? [[n, r.seconds]] : [],
+    ),
+  ),
   embeddings: embeddings.sets,
   parity_max_abs_diff: parity,
 }

@@ -4,7 +4,6 @@ import * as ort from 'onnxruntime-node'
 import type { ModelSpec } from '../../functions/shared/manifest.ts'
 import { readNpy } from '../world/npy.ts'
 
-
 /**
  * Replays a model's saved parity case (inputs and PyTorch's outputs, written at export) through
  * onnxruntime-node; returns the largest absolute difference over every output.
@@ -25,7 +24,8 @@ export async function parityMaxDiff(root: string, spec: ModelSpec): Promise<numb
     const expected = readNpy(join(dir, file))
     const got = result[name]
     if (!got) throw new Error(`${spec.file}: no output "${name}"`)
-    if (got.dims.join() !== expected.shape.join()) throw new Error(`${spec.file}: output ${name} is [${got.dims}], PyTorch gave [${expected.shape}]`)
+    if (got.dims.join() !== expected.shape.join())
+      throw new Error(`${spec.file}: output ${name} is [${got.dims}], PyTorch gave [${expected.shape}]`)
     const g = got.data as Float32Array
     for (let i = 0; i < g.length; i++) worst = Math.max(worst, Math.abs(g[i] - (expected.data[i] as number)))
   }

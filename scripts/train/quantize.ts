@@ -18,13 +18,19 @@ export interface QuantizedSet {
  * the edge head trains and is evaluated on. Returns per-set error statistics and the
  * embeddings' version (a content hash) that names the KV key prefix.
  */
-export function quantizeEmbeddings(twoTowerDir: string, out: string): { codec: string; version: string; sets: Record<string, QuantizedSet> } {
+export function quantizeEmbeddings(
+  twoTowerDir: string,
+  out: string,
+): { codec: string; version: string; sets: Record<string, QuantizedSet> } {
   const dir = join(out, 'embeddings')
   mkdirSync(dir, { recursive: true })
   // The version names the KV prefix: it changes with the vectors and with the record layout.
   const hash = createHash('sha256').update(EMBEDDING_CODEC)
   const sets: Record<string, QuantizedSet> = {}
-  for (const [name, file] of [['items', 'item_emb.npy'], ['queries', 'query_emb.npy']] as const) {
+  for (const [name, file] of [
+    ['items', 'item_emb.npy'],
+    ['queries', 'query_emb.npy'],
+  ] as const) {
     const a = readNpy(join(twoTowerDir, file))
     const [rows, dim] = a.shape
     const data = a.data as Float32Array

@@ -105,7 +105,11 @@ export function expectedGain(pClick: number, pPurchase: number): number {
  * (position bias and the near-duplicate list effect). `utility[i]` and `family[i]` are
  * the i-th displayed item's total utility and family.
  */
-export function listClickProbabilities(utility: ArrayLike<number>, family: ArrayLike<number>, params: ChoiceParams): Float64Array {
+export function listClickProbabilities(
+  utility: ArrayLike<number>,
+  family: ArrayLike<number>,
+  params: ChoiceParams,
+): Float64Array {
   const seen = new Map<number, number>()
   const p = new Float64Array(utility.length)
   for (let k = 0; k < utility.length; k++) {

@@ -25,7 +25,11 @@ const world = generateWorld(config, opts.seed, (step, done, total) => {
   let bar = bars.get(step)
   if (!bar) {
     bar = new SingleBar(
-      { format: `  ${step.padEnd(9)} [{bar}] {percentage}% {value}/{total} eta {eta}s`, noTTYOutput: true, notTTYSchedule: 5000 },
+      {
+        format: `  ${step.padEnd(9)} [{bar}] {percentage}% {value}/{total} eta {eta}s`,
+        noTTYOutput: true,
+        notTTYSchedule: 5000,
+      },
       Presets.shades_classic,
     )
     bar.start(total, 0)

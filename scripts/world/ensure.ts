@@ -13,6 +13,10 @@ export function ensureWorld(preset: string, seed: number, dir: string): void {
       return
     }
   }
-  const r = spawnSync('npm', ['run', '--silent', 'world', '--', '--preset', preset, '--seed', String(seed), '--out', dir], { stdio: 'inherit' })
+  const r = spawnSync(
+    'npm',
+    ['run', '--silent', 'world', '--', '--preset', preset, '--seed', String(seed), '--out', dir],
+    { stdio: 'inherit' },
+  )
   if (r.status !== 0) throw new Error(`world generation failed (exit ${r.status})`)
 }

@@ -118,7 +118,13 @@ export function generateWorld(config: WorldConfig, seed: number, progress: Progr
       attr[a + ITEM_ATTR.family] = family
       const cents = Math.round(basePrice * (1 + 0.1 * v) * Math.exp(0.03 * rngItems.normal()) * 100)
       price[i] = cents / 100
-      const text = textEncoder.encode([vocab.brand + b, vocab.material + m, vocab.category + c, vocab.variant + v, vocab.filler + filler])
+      const text = textEncoder.encode([
+        vocab.brand + b,
+        vocab.material + m,
+        vocab.category + c,
+        vocab.variant + v,
+        vocab.filler + filler,
+      ])
       writeNoisy(textEmb, i * config.textDim, text, noiseVector(rngNoise, config.textDim, config.textNoise))
       writeNoisy(imageEmb, i * config.imageDim, image, familyImageNoise, noiseVector(rngNoise, config.imageDim, 0.1))
       itemMeta.push({
@@ -354,16 +360,21 @@ export function generateWorld(config: WorldConfig, seed: number, progress: Progr
     const t = u * layout.width
     // Half the time a requested attribute follows the user's taste, otherwise any value.
     const pick = (n: number, from: number) =>
-      rng.bernoulli(0.5) ? rng.categorical(Array.from({ length: n }, (_, j) => Math.exp(taste[t + from + j]))) : rng.int(n)
+      rng.bernoulli(0.5)
+        ? rng.categorical(Array.from({ length: n }, (_, j) => Math.exp(taste[t + from + j])))
+        : rng.int(n)
     const x = rng.uniform()
-    let b = -1, m = -1, k = -1, p = -1
+    let b = -1,
+      m = -1,
+      k = -1,
+      p = -1
     if (x < 0.35) {
       // bare category
     } else if (x < 0.45) b = c * B + rng.int(B)
     else if (x < 0.6) m = pick(M, layout.material)
     else if (x < 0.75) k = pick(K, layout.colour)
     else if (x < 0.85) p = pick(P, layout.pattern)
-    else (m = pick(M, layout.material), (k = pick(K, layout.colour)))
+    else ((m = pick(M, layout.material)), (k = pick(K, layout.colour)))
     return queryKey.get([c, b, m, k, p].join(','))!
   }
 }
@@ -386,4 +397,3 @@ function lowerBound(cdf: Float64Array, x: number): number {
   }
   return lo
 }
-

@@ -34,7 +34,12 @@ export function encodeNpy(data: TypedArray, shape: number[]): Buffer {
   header += ' '.repeat((64 - (total % 64)) % 64) + '\n'
   const len = Buffer.alloc(2)
   len.writeUInt16LE(header.length)
-  return Buffer.concat([MAGIC, len, Buffer.from(header, 'latin1'), Buffer.from(data.buffer, data.byteOffset, data.byteLength)])
+  return Buffer.concat([
+    MAGIC,
+    len,
+    Buffer.from(header, 'latin1'),
+    Buffer.from(data.buffer, data.byteOffset, data.byteLength),
+  ])
 }
 
 export function decodeNpy(buf: Buffer): NdArray {
@@ -48,7 +53,11 @@ export function decodeNpy(buf: Buffer): NdArray {
   if (/'fortran_order':\s*True/.test(header)) throw new Error('npy: fortran order is not supported')
   const dtype = (Object.keys(DESCR) as Dtype[]).find((d) => DESCR[d] === descr)
   if (!dtype || shapeText === undefined) throw new Error(`npy: unsupported header ${header.trim()}`)
-  const shape = shapeText.split(',').map((s) => s.trim()).filter(Boolean).map(Number)
+  const shape = shapeText
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map(Number)
   // Copy so the typed array is aligned regardless of where the Buffer's bytes sit.
   const bytes = new Uint8Array(buf.subarray(start + headerLen))
   const data =

@@ -66,5 +66,8 @@ export function worldStats(w: World): WorldStats {
 
 function isOffCategory(w: World, s: number, r: number): boolean {
   const q = w.sessions.table[s * SESSION_COLS + SESSION.query]
-  return w.items.attr[w.candidates.item[r] * ITEM_ATTR_COLS + ITEM_ATTR.category] !== w.queries.attr[q * QUERY_ATTR_COLS + QUERY_ATTR.category]
+  return (
+    w.items.attr[w.candidates.item[r] * ITEM_ATTR_COLS + ITEM_ATTR.category] !==
+    w.queries.attr[q * QUERY_ATTR_COLS + QUERY_ATTR.category]
+  )
 }

@@ -23,7 +23,17 @@ export interface WorldManifest {
   generator_version: string
   preset: string
   seed: number
-  counts: { items: number; families: number; brands: number; categories: number; users: number; queries: number; sessions: number; candidates: number; splits: Record<string, number> }
+  counts: {
+    items: number
+    families: number
+    brands: number
+    categories: number
+    users: number
+    queries: number
+    sessions: number
+    candidates: number
+    splits: Record<string, number>
+  }
   dims: { text: number; image: number; history: number }
   columns: {
     item_attr: Record<string, number>
@@ -41,24 +51,69 @@ type ArrayKey = keyof typeof ARRAYS
 
 /** Every array file, its description, and how to get it from (and put it back into) a World. */
 const ARRAYS = {
-  item_attr: { file: 'item_attr.npy', doc: 'int32 [items, 7]: category, brand, material, colour, pattern, shape, family (truth; models must not read it)' },
+  item_attr: {
+    file: 'item_attr.npy',
+    doc: 'int32 [items, 7]: category, brand, material, colour, pattern, shape, family (truth; models must not read it)',
+  },
   item_price: { file: 'item_price.npy', doc: 'float32 [items]: price (visible to models)' },
-  item_text_emb: { file: 'item_text_emb.npy', doc: 'float32 [items, text_dim]: unit-norm text-encoder output of the title (+ noise)' },
-  item_image_emb: { file: 'item_image_emb.npy', doc: 'float32 [items, image_dim]: unit-norm image-encoder output of the photo (+ noise)' },
+  item_text_emb: {
+    file: 'item_text_emb.npy',
+    doc: 'float32 [items, text_dim]: unit-norm text-encoder output of the title (+ noise)',
+  },
+  item_image_emb: {
+    file: 'item_image_emb.npy',
+    doc: 'float32 [items, image_dim]: unit-norm image-encoder output of the photo (+ noise)',
+  },
   brand_tier: { file: 'brand_tier.npy', doc: 'float32 [brands]: hidden brand premium level (truth)' },
-  user_history: { file: 'user_history.npy', doc: 'int32 [users, history]: recent item indices, newest first, -1 = padding' },
-  user_taste: { file: 'user_taste.npy', doc: 'float32 [users, taste_width]: hidden tastes (truth; see columns.user_taste)' },
-  query_attr: { file: 'query_attr.npy', doc: 'int32 [queries, 5]: category, brand, material, colour, pattern; -1 = not in the query (truth)' },
-  query_emb: { file: 'query_emb.npy', doc: 'float32 [queries, text_dim]: unit-norm text-encoder output of the query string (+ noise)' },
-  session: { file: 'session.npy', doc: 'int32 [sessions, 4]: user, query, split (0 train, 1 valid, 2 test), list length; rows in time order' },
-  session_offset: { file: 'session_offset.npy', doc: 'int32 [sessions + 1]: candidate rows of session s are [offset[s], offset[s+1])' },
-  cand_item: { file: 'cand_item.npy', doc: 'int32 [candidates]: item index, in displayed (retrieval) order within the session' },
-  cand_retrieval: { file: 'cand_retrieval.npy', doc: 'float32 [candidates]: retrieval score (descending within a session)' },
-  cand_click: { file: 'cand_click.npy', doc: 'uint8 [candidates]: logged click (position bias and list effect included)' },
+  user_history: {
+    file: 'user_history.npy',
+    doc: 'int32 [users, history]: recent item indices, newest first, -1 = padding',
+  },
+  user_taste: {
+    file: 'user_taste.npy',
+    doc: 'float32 [users, taste_width]: hidden tastes (truth; see columns.user_taste)',
+  },
+  query_attr: {
+    file: 'query_attr.npy',
+    doc: 'int32 [queries, 5]: category, brand, material, colour, pattern; -1 = not in the query (truth)',
+  },
+  query_emb: {
+    file: 'query_emb.npy',
+    doc: 'float32 [queries, text_dim]: unit-norm text-encoder output of the query string (+ noise)',
+  },
+  session: {
+    file: 'session.npy',
+    doc: 'int32 [sessions, 4]: user, query, split (0 train, 1 valid, 2 test), list length; rows in time order',
+  },
+  session_offset: {
+    file: 'session_offset.npy',
+    doc: 'int32 [sessions + 1]: candidate rows of session s are [offset[s], offset[s+1])',
+  },
+  cand_item: {
+    file: 'cand_item.npy',
+    doc: 'int32 [candidates]: item index, in displayed (retrieval) order within the session',
+  },
+  cand_retrieval: {
+    file: 'cand_retrieval.npy',
+    doc: 'float32 [candidates]: retrieval score (descending within a session)',
+  },
+  cand_click: {
+    file: 'cand_click.npy',
+    doc: 'uint8 [candidates]: logged click (position bias and list effect included)',
+  },
   cand_purchase: { file: 'cand_purchase.npy', doc: 'uint8 [candidates]: logged purchase (subset of clicks)' },
-  cand_p_click: { file: 'cand_p_click.npy', doc: 'float32 [candidates]: true click probability, no position bias, no list effect' },
-  cand_p_purchase: { file: 'cand_p_purchase.npy', doc: 'float32 [candidates]: true purchase probability, no position bias, no list effect' },
-  cand_utility: { file: 'cand_utility.npy', doc: 'float32 [candidates, 3]: true utility parts: shared, text-only, image-only' },
+  cand_p_click: {
+    file: 'cand_p_click.npy',
+    doc: 'float32 [candidates]: true click probability, no position bias, no list effect',
+  },
+  cand_p_purchase: {
+    file: 'cand_p_purchase.npy',
+    doc: 'float32 [candidates]: true purchase probability, no position bias, no list effect',
+  },
+  cand_utility: {
+    file: 'cand_utility.npy',
+    doc: 'float32 [candidates, 3]: true utility parts: shared, text-only, image-only',
+  },
 } as const
 
 function arraysOf(w: World): Record<ArrayKey, [TypedArray, number[]]> {
@@ -95,11 +150,27 @@ export function saveWorld(world: World, dir: string): WorldManifest {
   for (const [key, [data, shape]] of Object.entries(arraysOf(world)) as [ArrayKey, [TypedArray, number[]]][]) {
     const buf = encodeNpy(data, shape)
     writeFileSync(join(dir, ARRAYS[key].file), buf)
-    files[key] = { file: ARRAYS[key].file, dtype: dtypeOf(data), shape, sha256: sha256(buf), description: ARRAYS[key].doc }
+    files[key] = {
+      file: ARRAYS[key].file,
+      dtype: dtypeOf(data),
+      shape,
+      sha256: sha256(buf),
+      description: ARRAYS[key].doc,
+    }
   }
   const texts: [string, string, object[], string][] = [
-    ['items', 'items.jsonl', world.items.meta, 'one JSON object per item (row i = item index i): id, family, title, category, brand, material, colour, pattern, shape, price'],
-    ['queries', 'queries.jsonl', world.queries.meta, 'one JSON object per query: id, text, category and requested attributes'],
+    [
+      'items',
+      'items.jsonl',
+      world.items.meta,
+      'one JSON object per item (row i = item index i): id, family, title, category, brand, material, colour, pattern, shape, price',
+    ],
+    [
+      'queries',
+      'queries.jsonl',
+      world.queries.meta,
+      'one JSON object per query: id, text, category and requested attributes',
+    ],
     ['users', 'users.jsonl', world.users.meta, 'one JSON object per user: id, historyLength'],
   ]
   for (const [key, file, rows, doc] of texts) {
@@ -172,7 +243,8 @@ export function loadWorld(dir: string, opts: { verify?: boolean } = {}): World {
   const arr = <T extends TypedArray>(key: ArrayKey): T => {
     const entry = manifest.files[key]
     const buf = readFileSync(join(dir, entry.file))
-    if (opts.verify && sha256(buf) !== entry.sha256) throw new Error(`${entry.file}: sha256 does not match the manifest`)
+    if (opts.verify && sha256(buf) !== entry.sha256)
+      throw new Error(`${entry.file}: sha256 does not match the manifest`)
     const a = decodeNpy(buf)
     if (a.dtype !== entry.dtype || a.shape.join() !== entry.shape!.join())
       throw new Error(`${entry.file}: ${a.dtype} [${a.shape}] but the manifest says ${entry.dtype} [${entry.shape}]`)

@@ -8,7 +8,17 @@ import { rerank, type RerankDeps } from '../../functions/edge/rerank.ts'
 import { RerankHead } from '../../functions/edge/rerank-head.ts'
 import { historyKey, itemKey } from '../../functions/shared/kv-keys.ts'
 import { RerankRequest } from '../../functions/shared/rerank-api.ts'
-import { answerIds as ids, bindings, call, FIXTURES, inputOrder, originCalls, originUrl, repriced, seedFixtureKv } from './harness.ts'
+import {
+  answerIds as ids,
+  bindings,
+  call,
+  FIXTURES,
+  inputOrder,
+  originCalls,
+  originUrl,
+  repriced,
+  seedFixtureKv,
+} from './harness.ts'
 
 // Every fallback trigger and fault, with the origin played by a real HTTP server
 // (origin-server.ts) and the edge's real KV and ORT-web head. None may answer 5xx.
@@ -20,7 +30,9 @@ describe('auto mode falls back to the origin', () => {
   it('when the query has no embedding, forwarding the resolved history, the token and the deadline, never the user id', async () => {
     const url = originUrl('answer')
     const request = { ...FIXTURES['unknown-query'].request, user: { id: 'u00042' } }
-    const { res, body } = await call(request, { vars: { ...noCache, ORIGIN_URL: url, ORIGIN_TOKEN: 'sekret', ORIGIN_DEADLINE_MS: '2000' } })
+    const { res, body } = await call(request, {
+      vars: { ...noCache, ORIGIN_URL: url, ORIGIN_TOKEN: 'sekret', ORIGIN_DEADLINE_MS: '2000' },
+    })
     expect(res.status).toBe(200)
     expect(body).toMatchObject({ path: 'origin', model: 'origin-test' })
     expect(ids(body)).toEqual([...inputOrder('unknown-query')].reverse())
@@ -52,7 +64,10 @@ describe('auto mode falls back to the origin', () => {
 
   it('sends the normalized query, so one cache key means one answer', async () => {
     const url = originUrl('answer')
-    await call({ ...FIXTURES['unknown-query'].request, query: '  Hand-Knitted   UNICORN teapot cosy ' }, { vars: { ...noCache, ORIGIN_URL: url } })
+    await call(
+      { ...FIXTURES['unknown-query'].request, query: '  Hand-Knitted   UNICORN teapot cosy ' },
+      { vars: { ...noCache, ORIGIN_URL: url } },
+    )
     expect((await originCalls(url))[0].body.query).toBe('hand-knitted unicorn teapot cosy')
   })
 
@@ -69,12 +84,19 @@ describe('when the origin fails too, the answer degrades — 200, never 5xx', ()
   for (const behaviour of ['fail', 'hang', 'garbage', 'stranger'] as const)
     it(`origin ${behaviour}: unknown query → passthrough in retrieval order, saying why`, async () => {
       const started = Date.now()
-      const { res, body } = await call(FIXTURES['unknown-query'].request, { vars: { ...noCache, ORIGIN_URL: originUrl(behaviour), ORIGIN_DEADLINE_MS: '400' } })
+      const { res, body } = await call(FIXTURES['unknown-query'].request, {
+        vars: { ...noCache, ORIGIN_URL: originUrl(behaviour), ORIGIN_DEADLINE_MS: '400' },
+      })
       expect(res.status).toBe(200)
       expect(body.path).toBe('passthrough')
       expect(body.model).toBe(manifest.version)
       expect(ids(body)).toEqual(inputOrder('unknown-query')) // the fixture's retrieval scores descend
-      const reason = { fail: 'origin_error', hang: 'origin_timeout', garbage: 'origin_invalid_answer', stranger: 'origin_invalid_answer' }[behaviour]
+      const reason = {
+        fail: 'origin_error',
+        hang: 'origin_timeout',
+        garbage: 'origin_invalid_answer',
+        stranger: 'origin_invalid_answer',
+      }[behaviour]
       expect(body.degraded).toEqual([...FIXTURES['unknown-query'].expected.degraded, reason])
       expect(res.headers.get('X-Rerank-Path')).toBe('passthrough')
       if (behaviour === 'hang') expect(Date.now() - started).toBeLessThan(3000)
@@ -82,19 +104,37 @@ describe('when the origin fails too, the answer degrades — 200, never 5xx', ()
 
   it('an origin that could not score either: the edge head answers instead, and a 4xx does not count toward the breaker', async () => {
     const { request, expected } = FIXTURES.anonymous
-    const viaPassthrough = await call({ ...request, mode: 'full' }, { vars: { ...noCache, ORIGIN_URL: originUrl('passthrough') } })
+    const viaPassthrough = await call(
+      { ...request, mode: 'full' },
+      { vars: { ...noCache, ORIGIN_URL: originUrl('passthrough') } },
+    )
     expect(viaPassthrough.body).toMatchObject({ path: 'edge', degraded: ['origin_passthrough'] })
     expect(ids(viaPassthrough.body)).toEqual(expected.edge!.order)
     const url = originUrl('reject')
     const vars = { ...noCache, ORIGIN_URL: url, BREAKER_FAILURES: '1' }
-    for (let i = 0; i < 3; i++) expect((await call({ ...request, mode: 'full' }, { vars })).body.degraded).toEqual(['origin_rejected'])
+    for (let i = 0; i < 3; i++)
+      expect((await call({ ...request, mode: 'full' }, { vars })).body.degraded).toEqual(['origin_rejected'])
     expect(await originCalls(url)).toHaveLength(3)
   })
 
   it('passthrough orders by retrieval score when every candidate has one', async () => {
-    const request = { query: 'hand-knitted unicorn teapot cosy', candidates: [{ id: 'a', score: 0.1 }, { id: 'b', score: 0.9 }, { id: 'c', score: 0.5 }] }
+    const request = {
+      query: 'hand-knitted unicorn teapot cosy',
+      candidates: [
+        { id: 'a', score: 0.1 },
+        { id: 'b', score: 0.9 },
+        { id: 'c', score: 0.5 },
+      ],
+    }
     const { body } = await call(request, { vars: noCache })
-    expect(body).toMatchObject({ path: 'passthrough', items: [{ id: 'b', score: 0.9 }, { id: 'c', score: 0.5 }, { id: 'a', score: 0.1 }] })
+    expect(body).toMatchObject({
+      path: 'passthrough',
+      items: [
+        { id: 'b', score: 0.9 },
+        { id: 'c', score: 0.5 },
+        { id: 'a', score: 0.1 },
+      ],
+    })
     expect(body.degraded).toEqual(['query_without_embedding', 'origin_not_configured'])
   })
 
@@ -117,7 +157,10 @@ describe('when the origin fails too, the answer degrades — 200, never 5xx', ()
 
   it('mode=edge never calls the origin', async () => {
     const url = originUrl('answer')
-    const { body } = await call({ ...FIXTURES['unknown-query'].request, mode: 'edge' }, { vars: { ...noCache, ORIGIN_URL: url } })
+    const { body } = await call(
+      { ...FIXTURES['unknown-query'].request, mode: 'edge' },
+      { vars: { ...noCache, ORIGIN_URL: url } },
+    )
     expect(body.path).toBe('passthrough')
     expect(body.degraded).toEqual(['query_without_embedding'])
     expect(await originCalls(url)).toHaveLength(0)
@@ -127,7 +170,8 @@ describe('when the origin fails too, the answer degrades — 200, never 5xx', ()
     const url = originUrl('fail')
     const vars = { ...noCache, ORIGIN_URL: url, BREAKER_FAILURES: '2', BREAKER_COOLDOWN_S: '60' }
     const reasons = []
-    for (let i = 0; i < 4; i++) reasons.push((await call(FIXTURES['unknown-query'].request, { vars })).body.degraded.at(-1))
+    for (let i = 0; i < 4; i++)
+      reasons.push((await call(FIXTURES['unknown-query'].request, { vars })).body.degraded.at(-1))
     expect(reasons).toEqual(['origin_error', 'origin_error', 'origin_breaker_open', 'origin_breaker_open'])
     expect(await originCalls(url)).toHaveLength(2)
     const health = await call(null, { method: 'GET', path: '/healthz', vars })
@@ -139,7 +183,9 @@ describe('edge faults', () => {
   it('KV unavailable (no binding): origin answers; without one, passthrough says kv_unavailable', async () => {
     // VECTOR_CACHE_MB=0: no isolate LRU to answer from either.
     const noKv = { EMBEDDINGS: undefined, VECTOR_CACHE_MB: '0' } as unknown as Partial<Bindings>
-    const viaOrigin = await call(FIXTURES['user-id'].request, { vars: { ...noKv, ...noCache, ORIGIN_URL: originUrl('answer') } })
+    const viaOrigin = await call(FIXTURES['user-id'].request, {
+      vars: { ...noKv, ...noCache, ORIGIN_URL: originUrl('answer') },
+    })
     expect(viaOrigin.res.status).toBe(200)
     expect(viaOrigin.body.path).toBe('origin')
     expect(viaOrigin.body.degraded).toEqual(['history_unavailable']) // the history lived in KV
@@ -153,23 +199,26 @@ describe('edge faults', () => {
     ['not a record at all', () => 'bm90IGEgdmVjdG9y'],
     ['a negative price', (good: string) => repriced(good, () => -5)],
     ['a NaN price', (good: string) => repriced(good, () => Number.NaN)],
-  ])('a corrupt item record in KV (%s): that candidate is unscored, the answer says corrupt_embedding', async (_, corrupt) => {
-    const { request } = FIXTURES.anonymous
-    const victim = inputOrder('anonymous')[3]
-    const key = itemKey(manifest.embedding.kv_prefix, victim)
-    const original = await bindings.EMBEDDINGS.get(key)
-    await bindings.EMBEDDINGS.put(key, corrupt(original!))
-    try {
-      // VECTOR_CACHE_MB=0: read KV, not the isolate's LRU (which holds the good vector by now).
-      const { res, body } = await call(request, { vars: { ...noCache, VECTOR_CACHE_MB: '0' } })
-      expect(res.status).toBe(200)
-      expect(body.path).toBe('edge')
-      expect(body.degraded).toEqual(['corrupt_embedding', 'candidates_without_embedding'])
-      expect(body.items.at(-1)).toEqual({ id: victim, score: null })
-    } finally {
-      await bindings.EMBEDDINGS.put(key, original!)
-    }
-  })
+  ])(
+    'a corrupt item record in KV (%s): that candidate is unscored, the answer says corrupt_embedding',
+    async (_, corrupt) => {
+      const { request } = FIXTURES.anonymous
+      const victim = inputOrder('anonymous')[3]
+      const key = itemKey(manifest.embedding.kv_prefix, victim)
+      const original = await bindings.EMBEDDINGS.get(key)
+      await bindings.EMBEDDINGS.put(key, corrupt(original!))
+      try {
+        // VECTOR_CACHE_MB=0: read KV, not the isolate's LRU (which holds the good vector by now).
+        const { res, body } = await call(request, { vars: { ...noCache, VECTOR_CACHE_MB: '0' } })
+        expect(res.status).toBe(200)
+        expect(body.path).toBe('edge')
+        expect(body.degraded).toEqual(['corrupt_embedding', 'candidates_without_embedding'])
+        expect(body.items.at(-1)).toEqual({ id: victim, score: null })
+      } finally {
+        await bindings.EMBEDDINGS.put(key, original!)
+      }
+    },
+  )
 
   it('a corrupt stored history: the answer says history_unavailable, even from the origin', async () => {
     const user = 'u-with-a-broken-history'
@@ -188,7 +237,12 @@ describe('edge faults', () => {
     const deps = (origin: string): RerankDeps => ({
       config,
       model: manifest.version,
-      store: new EmbeddingStore(bindings.EMBEDDINGS, { prefix: manifest.embedding.kv_prefix, dim: manifest.embedding.dim, cacheTtl: 60, vectorCacheBytes: 0 }),
+      store: new EmbeddingStore(bindings.EMBEDDINGS, {
+        prefix: manifest.embedding.kv_prefix,
+        dim: manifest.embedding.dim,
+        cacheTtl: 60,
+        vectorCacheBytes: 0,
+      }),
       head: broken,
       origin: new OriginClient(origin, '', new Breaker(3, 1000)),
       deadlineAt: Date.now() + 2000,

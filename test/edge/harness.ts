@@ -50,7 +50,9 @@ export async function seedFixtureKv(): Promise<void> {
 export const originUrl = (behaviour: string, tag = crypto.randomUUID()) => `${inject('originUrl')}/${behaviour}/${tag}/`
 
 /** What the test origin received under a URL made by `originUrl`. */
-export async function originCalls(url: string): Promise<{ path: string; headers: Record<string, string>; body: any }[]> {
+export async function originCalls(
+  url: string,
+): Promise<{ path: string; headers: Record<string, string>; body: any }[]> {
   const prefix = new URL(url).pathname
   return (await fetch(`${inject('originUrl')}/calls${prefix}`)).json()
 }
@@ -64,7 +66,11 @@ export async function call(
   const init: RequestInit = { method, headers: { 'Content-Type': 'application/json', ...opts.headers } }
   if (method === 'POST') init.body = typeof request === 'string' ? request : JSON.stringify(request)
   const ctx = createExecutionContext()
-  const res = await app.fetch(new Request(`https://edge.test${opts.path ?? '/v1/rerank'}`, init), { ...bindings, ...opts.vars }, ctx)
+  const res = await app.fetch(
+    new Request(`https://edge.test${opts.path ?? '/v1/rerank'}`, init),
+    { ...bindings, ...opts.vars },
+    ctx,
+  )
   await waitOnExecutionContext(ctx)
   const text = await res.text()
   let body: any = text

@@ -7,7 +7,11 @@ import { seedFixtureKv } from './harness.ts'
 describe('GET /healthz', () => {
   it('reports the model and embedding versions, and whether KV holds this release', async () => {
     const empty = await (await SELF.fetch('https://edge.test/healthz')).json()
-    expect(empty).toMatchObject({ status: 'degraded', model: manifest.version, embeddings: { version: manifest.embedding.version, kv: 'empty' } })
+    expect(empty).toMatchObject({
+      status: 'degraded',
+      model: manifest.version,
+      embeddings: { version: manifest.embedding.version, kv: 'empty' },
+    })
     await seedFixtureKv()
     const res = await SELF.fetch('https://edge.test/healthz')
     expect(res.status).toBe(200)
@@ -15,7 +19,12 @@ describe('GET /healthz', () => {
       status: 'ok',
       service: 'edge-rerank',
       model: manifest.version,
-      embeddings: { version: manifest.embedding.version, kv_prefix: manifest.embedding.kv_prefix, kv: 'ok', uploaded: { synthetic: true } },
+      embeddings: {
+        version: manifest.embedding.version,
+        kv_prefix: manifest.embedding.kv_prefix,
+        kv: 'ok',
+        uploaded: { synthetic: true },
+      },
       origin: { configured: false },
     })
   })

@@ -53,10 +53,26 @@ export default async function setup(project: TestProject) {
     switch (mode) {
       case 'answer':
         res.setHeader('Content-Type', 'application/json')
-        return res.end(JSON.stringify({ items: ids.slice(0, k).map((id, i) => ({ id, score: -i })), path: 'origin', model: 'origin-test' }))
+        return res.end(
+          JSON.stringify({
+            items: ids.slice(0, k).map((id, i) => ({ id, score: -i })),
+            path: 'origin',
+            model: 'origin-test',
+          }),
+        )
       case 'passthrough':
         res.setHeader('Content-Type', 'application/json')
-        return res.end(JSON.stringify({ items: ids.reverse().slice(0, k).map((id) => ({ id, score: null })), path: 'passthrough', model: 'origin-test', degraded: ['model_unavailable'] }))
+        return res.end(
+          JSON.stringify({
+            items: ids
+              .reverse()
+              .slice(0, k)
+              .map((id) => ({ id, score: null })),
+            path: 'passthrough',
+            model: 'origin-test',
+            degraded: ['model_unavailable'],
+          }),
+        )
       case 'reject':
         res.statusCode = 400
         res.setHeader('Content-Type', 'application/problem+json')
@@ -71,7 +87,13 @@ export default async function setup(project: TestProject) {
         return res.end('<html>surprise</html>')
       case 'stranger':
         res.setHeader('Content-Type', 'application/json')
-        return res.end(JSON.stringify({ items: [{ id: 'never-asked', score: 1 }, ...ids.slice(1, k).map((id) => ({ id, score: 0 }))], path: 'origin', model: 'origin-test' }))
+        return res.end(
+          JSON.stringify({
+            items: [{ id: 'never-asked', score: 1 }, ...ids.slice(1, k).map((id) => ({ id, score: 0 }))],
+            path: 'origin',
+            model: 'origin-test',
+          }),
+        )
       default:
         res.statusCode = 404
         return res.end()

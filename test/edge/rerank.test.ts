@@ -8,10 +8,10 @@ import { answerIds as ids, bindings, call, FIXTURES, inputOrder, repriced, seedF
 // in workerd, compared with onnxruntime-node's scores of the same inputs (npm run fixtures).
 beforeAll(seedFixtureKv)
 
-
 describe('POST /v1/rerank on the edge', () => {
   it('fixtures were built from the release this worker bundles', () => {
-    for (const [name, f] of Object.entries(FIXTURES)) expect(f.expected.model, `${name}: run npm run fixtures`).toBe(manifest.version)
+    for (const [name, f] of Object.entries(FIXTURES))
+      expect(f.expected.model, `${name}: run npm run fixtures`).toBe(manifest.version)
   })
 
   for (const name of ['anonymous', 'history', 'user-id'])
@@ -47,7 +47,10 @@ describe('POST /v1/rerank on the edge', () => {
     const top = expected.edge!.order[0]
     const key = itemKey(manifest.embedding.kv_prefix, top)
     const original = (await bindings.EMBEDDINGS.get(key))!
-    await bindings.EMBEDDINGS.put(key, repriced(original, (price) => price * 8))
+    await bindings.EMBEDDINGS.put(
+      key,
+      repriced(original, (price) => price * 8),
+    )
     try {
       // VECTOR_CACHE_MB=0: read KV, not the isolate's LRU.
       const { body } = await call(request, { vars: { CACHE_TTL_S: '0', VECTOR_CACHE_MB: '0' } })
@@ -78,7 +81,10 @@ describe('POST /v1/rerank on the edge', () => {
 
   it('a candidate without an embedding (under the threshold) is kept, unscored, after the scored ones', async () => {
     const { request } = FIXTURES.anonymous
-    const { body } = await call({ ...request, candidates: [...request.candidates, 'sku-unknown-1'] }, { vars: { CACHE_TTL_S: '0' } })
+    const { body } = await call(
+      { ...request, candidates: [...request.candidates, 'sku-unknown-1'] },
+      { vars: { CACHE_TTL_S: '0' } },
+    )
     expect(body.path).toBe('edge')
     expect(body.degraded).toEqual(['candidates_without_embedding'])
     expect(body.items.at(-1)).toEqual({ id: 'sku-unknown-1', score: null })
@@ -114,7 +120,10 @@ describe('answer cache (Workers Cache API)', () => {
   })
 
   it('never caches a degraded edge answer either', async () => {
-    const request = { ...FIXTURES.anonymous.request, candidates: [...FIXTURES.anonymous.request.candidates, 'sku-unknown-2'] }
+    const request = {
+      ...FIXTURES.anonymous.request,
+      candidates: [...FIXTURES.anonymous.request.candidates, 'sku-unknown-2'],
+    }
     const [first, second] = [await call(request), await call(request)]
     expect(first.body).toMatchObject({ path: 'edge', degraded: ['candidates_without_embedding'] })
     expect([first.res.headers.get('X-Cache'), second.res.headers.get('X-Cache')]).toEqual(['MISS', 'MISS'])
@@ -130,7 +139,9 @@ describe('answer cache (Workers Cache API)', () => {
     const backward = await call({ query, candidates: [b, 'twin-of-a', a] }, { vars: { CACHE_TTL_S: '0' } })
     // Same order; scores equal up to float summation order (the list attention sums in input order).
     expect(ids(forward.body)).toEqual(ids(backward.body))
-    forward.body.items.forEach((item: { score: number }, i: number) => expect(item.score).toBeCloseTo(backward.body.items[i].score, 5))
+    forward.body.items.forEach((item: { score: number }, i: number) =>
+      expect(item.score).toBeCloseTo(backward.body.items[i].score, 5),
+    )
     const [x, y] = forward.body.items.filter((i: { id: string }) => i.id !== b)
     expect(x.score).toBe(y.score)
     expect(x.id < y.id).toBe(true)

@@ -16,7 +16,12 @@ const cases: [string, unknown, number, string][] = [
   ['duplicate ids', { ...ok, candidates: ['a', 'b', 'a'] }, 400, 'candidates.2'],
   ['id with a bad character', { ...ok, candidates: ['ok', 'no spaces'] }, 400, 'candidates.1'],
   ['id too long', { ...ok, candidates: ['a'.repeat(65)] }, 400, 'candidates.0'],
-  ['object candidate with a non-numeric score', { ...ok, candidates: [{ id: 'a', score: 'high' }] }, 400, 'candidates.0'],
+  [
+    'object candidate with a non-numeric score',
+    { ...ok, candidates: [{ id: 'a', score: 'high' }] },
+    400,
+    'candidates.0',
+  ],
   ['object candidate with an unknown field', { ...ok, candidates: [{ id: 'a', price: 3 }] }, 400, 'candidates.0'],
   ['k zero', { ...ok, k: 0 }, 400, 'k'],
   ['k fractional', { ...ok, k: 1.5 }, 400, 'k'],

@@ -65,7 +65,10 @@ describe('evaluation of the reference rankers', () => {
     let redundantTotal = 0
     let dedupTotal = 0
     for (const s of sessions) {
-      const rows = Array.from({ length: world.sessions.offset[s + 1] - world.sessions.offset[s] }, (_, i) => world.sessions.offset[s] + i)
+      const rows = Array.from(
+        { length: world.sessions.offset[s + 1] - world.sessions.offset[s] },
+        (_, i) => world.sessions.offset[s] + i,
+      )
       rows.sort((a, b) => utilityOf(b) - utilityOf(a))
       const redundant = rows.slice(0, 10)
       if (new Set(redundant.map(familyOf)).size === redundant.length) continue
@@ -89,7 +92,9 @@ describe('evaluation of the reference rankers', () => {
     const { sessions, rows } = splitRows(world, 'test')
     const mine = new Float32Array(rows)
     let j = 0
-    for (const s of sessions) for (let k = world.sessions.offset[s]; k < world.sessions.offset[s + 1]; k++) mine[j++] = world.candidates.retrieval[k]
+    for (const s of sessions)
+      for (let k = world.sessions.offset[s]; k < world.sessions.offset[s + 1]; k++)
+        mine[j++] = world.candidates.retrieval[k]
     writeNpy(join(dir, 'mine.npy'), mine, [rows])
     const out = npmRun('evaluate', ['--world', dir, '--scores', `mine=${join(dir, 'mine.npy')}`])
     expect(out).toMatch(/SYNTHETIC/)

@@ -14,7 +14,11 @@ describe('the edge bundle', () => {
 
 describe('rankByScore', () => {
   it('orders by score, then id, whatever the input order', () => {
-    const items = [{ id: 'b', score: 1 }, { id: 'c', score: 2 }, { id: 'a', score: 1 }]
+    const items = [
+      { id: 'b', score: 1 },
+      { id: 'c', score: 2 },
+      { id: 'a', score: 1 },
+    ]
     expect(rankByScore(items).map((i) => i.id)).toEqual(['c', 'a', 'b'])
     expect(rankByScore([...items].reverse()).map((i) => i.id)).toEqual(['c', 'a', 'b'])
   })

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest'
-import { CorruptEmbedding, decodeQueryRecord, decodeItemRecord, dequantize, encodeQueryRecord, encodeItemRecord, quantize } from '../../functions/shared/embedding-codec.ts'
+import {
+  CorruptEmbedding,
+  decodeQueryRecord,
+  decodeItemRecord,
+  dequantize,
+  encodeQueryRecord,
+  encodeItemRecord,
+  quantize,
+} from '../../functions/shared/embedding-codec.ts'
 
 describe('the KV record codec (int8 + scale, base64 text)', () => {
   const x = Float32Array.from({ length: 64 }, (_, i) => Math.sin(i * 1.7) * (i % 5 === 0 ? 0.9 : 0.2))

@@ -15,7 +15,12 @@ const metrics = (v: number): RankerMetrics => ({
 
 describe('summarizeSeeds', () => {
   it('folds NAME#SEED runs into mean, sample std and seeds; passes unseeded rankers through', () => {
-    const out = summarizeSeeds({ retrieval: metrics(0.4), 'armmt#2': metrics(0.6), 'armmt#1': metrics(0.5), 'armmt#3': metrics(0.7) })
+    const out = summarizeSeeds({
+      retrieval: metrics(0.4),
+      'armmt#2': metrics(0.6),
+      'armmt#1': metrics(0.5),
+      'armmt#3': metrics(0.7),
+    })
     expect(out.retrieval).toEqual(metrics(0.4))
     expect(out.armmt['ndcg@10']).toBeCloseTo(0.6, 12)
     expect(out.armmt.std!['ndcg@10']).toBeCloseTo(0.1, 12)

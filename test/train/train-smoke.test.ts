@@ -17,10 +17,26 @@ describe.skipIf(!runnable)('`npm run train -- --preset smoke` end to end', () =>
   let log = ''
 
   it('runs the chain and writes metrics.json and manifest.json', () => {
-    log = execFileSync('npm', ['run', '--silent', 'train', '--', '--preset', 'smoke', '--world', join(dir, 'world'), '--out', out, '--no-publish'], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
+    log = execFileSync(
+      'npm',
+      [
+        'run',
+        '--silent',
+        'train',
+        '--',
+        '--preset',
+        'smoke',
+        '--world',
+        join(dir, 'world'),
+        '--out',
+        out,
+        '--no-publish',
+      ],
+      {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    )
     expect(log).toMatch(/two_tower\[fusion\] epoch 4\/4 loss [\d.]+/)
     expect(log).toMatch(/eta \d+s/)
     const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'))
@@ -47,7 +63,14 @@ describe.skipIf(!runnable)('`npm run train -- --preset smoke` end to end', () =>
     // The teacher with every history hidden: what personalization is worth to it (one seed).
     expect(metrics.rankers.armmt_history_hidden.seeds).toEqual([1])
     expect(Number.isFinite(metrics.rankers.armmt_history_hidden.oracle_gain_share)).toBe(true)
-    expect(Object.keys(metrics.train_seconds).sort()).toEqual(['armmt', 'armmt_no_aux', 'armmt_no_cafu', 'head', 'pointwise_text', 'prm']) // trained ones only
+    expect(Object.keys(metrics.train_seconds).sort()).toEqual([
+      'armmt',
+      'armmt_no_aux',
+      'armmt_no_cafu',
+      'head',
+      'pointwise_text',
+      'prm',
+    ]) // trained ones only
     expect(log).toMatch(/armmt\[seed 2\] epoch 1\/1 loss [\d.]+ valid [\d.]+/)
     expect(metrics.flops.head).toBeGreaterThan(0)
     expect(metrics.flops.head).toBeLessThan(metrics.flops.armmt / 10)
@@ -57,7 +80,11 @@ describe.skipIf(!runnable)('`npm run train -- --preset smoke` end to end', () =>
   it('writes the int8 KV embeddings and a manifest naming version, quantization and KV prefix', () => {
     const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'))
     expect(manifest.version).toMatch(/^rr-[0-9a-f]{12}$/)
-    expect(manifest.embedding).toMatchObject({ dim: 64, quantization: { dtype: 'int8' }, kv_prefix: `emb/${manifest.embedding.version}/` })
+    expect(manifest.embedding).toMatchObject({
+      dim: 64,
+      quantization: { dtype: 'int8' },
+      kv_prefix: `emb/${manifest.embedding.version}/`,
+    })
     const items = readNpy(join(out, `${manifest.embedding.files.items}.int8.npy`))
     const scale = readNpy(join(out, `${manifest.embedding.files.items}.scale.npy`))
     expect(items.dtype).toBe('int8')
@@ -67,7 +94,9 @@ describe.skipIf(!runnable)('`npm run train -- --preset smoke` end to end', () =>
     const float = readNpy(join(out, 'two_tower', 'fusion', 'item_emb.npy')).data as Float32Array
     for (let r = 0; r < 50; r++)
       for (let i = 0; i < 64; i++)
-        expect(Math.abs((items.data[r * 64 + i] as number) * (scale.data[r] as number) - float[r * 64 + i])).toBeLessThanOrEqual((scale.data[r] as number) / 2 + 1e-7)
+        expect(
+          Math.abs((items.data[r * 64 + i] as number) * (scale.data[r] as number) - float[r * 64 + i]),
+        ).toBeLessThanOrEqual((scale.data[r] as number) / 2 + 1e-7)
     for (const name of ['armmt', 'edge_head']) {
       const spec = manifest.models[name]
       expect(spec.outputs).toEqual([{ name: 'score', dtype: 'float32', shape: ['batch', 'list'] }])
@@ -75,7 +104,10 @@ describe.skipIf(!runnable)('`npm run train -- --preset smoke` end to end', () =>
       expect(spec.inputs.find((i: { name: string }) => i.name === 'hist_mask').shape).toEqual(['batch', 'history'])
     }
     // The teacher reads the history's catalog prices (its price-level behaviour channel).
-    expect(manifest.models.armmt.inputs.find((i: { name: string }) => i.name === 'hist_price').shape).toEqual(['batch', 'history'])
+    expect(manifest.models.armmt.inputs.find((i: { name: string }) => i.name === 'hist_price').shape).toEqual([
+      'batch',
+      'history',
+    ])
   })
 
   it('the exported query tower reproduces the embeddings training wrote', async () => {
@@ -84,7 +116,9 @@ describe.skipIf(!runnable)('`npm run train -- --preset smoke` end to end', () =>
     const queries = readNpy(join(dir, 'world', 'query_emb.npy'))
     const expected = readNpy(join(out, 'two_tower', 'fusion', 'query_emb.npy'))
     const [n, d] = [23, queries.shape[1]]
-    const result = await session.run({ query: new ort.Tensor('float32', (queries.data as Float32Array).slice(0, n * d), [n, d]) })
+    const result = await session.run({
+      query: new ort.Tensor('float32', (queries.data as Float32Array).slice(0, n * d), [n, d]),
+    })
     const got = result.embedding.data as Float32Array
     const dim = expected.shape[1]
     expect(result.embedding.dims).toEqual([n, dim])

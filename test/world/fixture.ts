@@ -18,5 +18,8 @@ export const tempDir = (prefix: string) => mkdtempSync(join(tmpdir(), `edge-rera
 
 /** Runs one of the package's npm scripts the way a user does, returning its stdout. */
 export function npmRun(script: string, args: string[]): string {
-  return execFileSync('npm', ['run', '--silent', script, '--', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+  return execFileSync('npm', ['run', '--silent', script, '--', ...args], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
 }

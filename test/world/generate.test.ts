@@ -7,7 +7,12 @@ import { generateWorld } from '../../scripts/world/generate.ts'
 import { loadWorld, readManifest, saveWorld } from '../../scripts/world/store.ts'
 import { npmRun, smokeWorld, tempDir } from './fixture.ts'
 
-const filesOf = (dir: string) => Object.fromEntries(readdirSync(dir).sort().map((f) => [f, readFileSync(join(dir, f))]))
+const filesOf = (dir: string) =>
+  Object.fromEntries(
+    readdirSync(dir)
+      .sort()
+      .map((f) => [f, readFileSync(join(dir, f))]),
+  )
 
 describe('world generator', () => {
   it('same seed → byte-identical output, through the CLI and the library alike', () => {
@@ -46,7 +51,9 @@ describe('world generator', () => {
     }
     const back = loadWorld(dir, { verify: true })
     expect(back.candidates.count).toBe(world.candidates.count)
-    expect(Array.from(back.candidates.pClick.subarray(0, 50))).toEqual(Array.from(world.candidates.pClick.subarray(0, 50)))
+    expect(Array.from(back.candidates.pClick.subarray(0, 50))).toEqual(
+      Array.from(world.candidates.pClick.subarray(0, 50)),
+    )
     expect(back.items.meta[5]).toEqual(world.items.meta[5])
     expect(Array.from(back.items.priceZ.subarray(0, 20))).toEqual(Array.from(world.items.priceZ.subarray(0, 20)))
   })

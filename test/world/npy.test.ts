@@ -19,7 +19,9 @@ describe('npy codec', () => {
     const buf = encodeNpy(new Float32Array(5), [5])
     const headerLen = buf.readUInt16LE(8)
     expect((10 + headerLen) % 64).toBe(0)
-    expect(buf.subarray(10, 10 + headerLen).toString('latin1')).toMatch(/^\{'descr': '<f4', 'fortran_order': False, 'shape': \(5,\), \} *\n$/)
+    expect(buf.subarray(10, 10 + headerLen).toString('latin1')).toMatch(
+      /^\{'descr': '<f4', 'fortran_order': False, 'shape': \(5,\), \} *\n$/,
+    )
   })
 
   it('refuses a shape that does not match the data', () => {

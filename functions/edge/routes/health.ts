@@ -21,10 +21,14 @@ export const healthRoutes = new Hono<EdgeEnv>().get('/healthz', async (c) => {
     status: kv === 'ok' ? 'ok' : 'degraded',
     service: c.env.SERVICE_NAME ?? 'edge-rerank',
     model: manifest.version,
-    embeddings: { version: embedding.version, codec: embedding.quantization.codec, kv_prefix: embedding.kv_prefix, kv, uploaded },
+    embeddings: {
+      version: embedding.version,
+      codec: embedding.quantization.codec,
+      kv_prefix: embedding.kv_prefix,
+      kv,
+      uploaded,
+    },
     head: { loaded: isolateHead().loaded },
-    origin: config.ORIGIN_URL
-      ? { configured: true, breaker: originBreaker(config).state }
-      : { configured: false },
+    origin: config.ORIGIN_URL ? { configured: true, breaker: originBreaker(config).state } : { configured: false },
   })
 })

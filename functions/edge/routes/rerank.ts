@@ -27,31 +27,52 @@ const list = (v: string | undefined) => (v === undefined || v === '' ? undefined
 
 /** The GET form's parameters, mapped onto the POST body (and validated by the same schema). */
 const RerankQuery = z
-  .strictObject({ query: z.string().optional(), candidates: z.string().optional(), history: z.string().optional(), k: z.string().optional(), mode: z.string().optional() })
+  .strictObject({
+    query: z.string().optional(),
+    candidates: z.string().optional(),
+    history: z.string().optional(),
+    k: z.string().optional(),
+    mode: z.string().optional(),
+  })
   // Missing or malformed parameters are left for RerankRequest to name.
-  .transform((q) => ({
-    query: q.query,
-    candidates: list(q.candidates),
-    ...(q.history !== undefined ? { user: { history: list(q.history) ?? [] } } : {}),
-    ...(q.k !== undefined ? { k: /^\d+$/.test(q.k) ? Number(q.k) : q.k } : {}),
-    ...(q.mode !== undefined ? { mode: q.mode } : {}),
-  }) as RerankRequestInput)
+  .transform(
+    (q) =>
+      ({
+        query: q.query,
+        candidates: list(q.candidates),
+        ...(q.history !== undefined ? { user: { history: list(q.history) ?? [] } } : {}),
+        ...(q.k !== undefined ? { k: /^\d+$/.test(q.k) ? Number(q.k) : q.k } : {}),
+        ...(q.mode !== undefined ? { mode: q.mode } : {}),
+      }) as RerankRequestInput,
+  )
   .pipe(RerankRequest)
 
 const invalid = (result: { success: boolean; error?: Parameters<typeof firstIssue>[0] }, c: Context) => {
-  if (!result.success && result.error) return problemResponse(c, { status: 400, title: 'Invalid request', ...firstIssue(result.error) })
+  if (!result.success && result.error)
+    return problemResponse(c, { status: 400, title: 'Invalid request', ...firstIssue(result.error) })
 }
 
 const requireJson = createMiddleware(async (c, next) => {
   const type = c.req.header('Content-Type') ?? ''
   if (!/^application\/json\b/i.test(type))
-    return problemResponse(c, { status: 415, title: 'Unsupported Media Type', field: '(body)', detail: `send the body as application/json (got "${type || 'no Content-Type'}")` })
+    return problemResponse(c, {
+      status: 415,
+      title: 'Unsupported Media Type',
+      field: '(body)',
+      detail: `send the body as application/json (got "${type || 'no Content-Type'}")`,
+    })
   await next()
 })
 
 const limitBody = bodyLimit({
   maxSize: MAX_BODY_BYTES,
-  onError: (c) => problemResponse(c, { status: 413, title: 'Payload Too Large', field: '(body)', detail: `the body exceeds ${MAX_BODY_BYTES} bytes` }),
+  onError: (c) =>
+    problemResponse(c, {
+      status: 413,
+      title: 'Payload Too Large',
+      field: '(body)',
+      detail: `the body exceeds ${MAX_BODY_BYTES} bytes`,
+    }),
 })
 
 function deps(c: Context<EdgeEnv>): RerankDeps {
@@ -89,7 +110,11 @@ async function serve(c: Context<EdgeEnv>, req: RerankRequest): Promise<Response>
     const hit = key ? await cache.get(key) : null
     if (hit) {
       note(c, { cache: 'HIT', path: hit.headers['X-Rerank-Path'] })
-      return c.body(hit.body, 200, { ...hit.headers, 'X-Cache': 'HIT', 'Cache-Control': `public, max-age=${d.config.CACHE_TTL_S}` })
+      return c.body(hit.body, 200, {
+        ...hit.headers,
+        'X-Cache': 'HIT',
+        'Cache-Control': `public, max-age=${d.config.CACHE_TTL_S}`,
+      })
     }
   } catch (e) {
     note(c, { cache_error: String(e) }) // a cache fault is a miss
@@ -97,14 +122,43 @@ async function serve(c: Context<EdgeEnv>, req: RerankRequest): Promise<Response>
 
   const answer = await rerank(req, d)
   const body = JSON.stringify(answer.body)
-  const headers: Record<string, string> = { 'Content-Type': 'application/json', 'X-Rerank-Path': answer.body.path, 'X-Model-Version': answer.body.model }
+  const headers: Record<string, string> = {
+    'Content-Type': 'application/json',
+    'X-Rerank-Path': answer.body.path,
+    'X-Model-Version': answer.body.model,
+  }
   if (answer.cacheable && key)
-    c.executionCtx.waitUntil(cache.put(key, { body, headers }).catch((e) => console.log(JSON.stringify({ level: 'warn', msg: 'cache put failed', request_id: c.get('requestId'), error: String(e) }))))
+    c.executionCtx.waitUntil(
+      cache
+        .put(key, { body, headers })
+        .catch((e) =>
+          console.log(
+            JSON.stringify({
+              level: 'warn',
+              msg: 'cache put failed',
+              request_id: c.get('requestId'),
+              error: String(e),
+            }),
+          ),
+        ),
+    )
   if (answer.fallback.length) headers['X-Rerank-Fallback'] = answer.fallback.join(',')
-  note(c, { cache: 'MISS', path: answer.body.path, model: answer.body.model, degraded: answer.body.degraded ?? [], fallback: answer.fallback })
-  return c.body(body, 200, { ...headers, 'X-Cache': 'MISS', 'Cache-Control': answer.cacheable && cache.enabled ? `public, max-age=${d.config.CACHE_TTL_S}` : 'no-store' })
+  note(c, {
+    cache: 'MISS',
+    path: answer.body.path,
+    model: answer.body.model,
+    degraded: answer.body.degraded ?? [],
+    fallback: answer.fallback,
+  })
+  return c.body(body, 200, {
+    ...headers,
+    'X-Cache': 'MISS',
+    'Cache-Control': answer.cacheable && cache.enabled ? `public, max-age=${d.config.CACHE_TTL_S}` : 'no-store',
+  })
 }
 
 export const rerankRoutes = new Hono<EdgeEnv>()
-  .post('/rerank', limitBody, requireJson, zValidator('json', RerankRequest, invalid), (c) => serve(c, c.req.valid('json')))
+  .post('/rerank', limitBody, requireJson, zValidator('json', RerankRequest, invalid), (c) =>
+    serve(c, c.req.valid('json')),
+  )
   .get('/rerank', zValidator('query', RerankQuery, invalid), (c) => serve(c, c.req.valid('query')))
