@@ -3,7 +3,7 @@ import { requestId } from 'hono/request-id'
 import { timing } from 'hono/timing'
 import { notFound, onError } from '../http/problem.ts'
 import type { EdgeEnv } from './env.ts'
-import { requestLog } from './request-log.ts'
+import { requestLog } from '../http/request-log.ts'
 import { healthRoutes } from './routes/health.ts'
 import { rerankRoutes } from './routes/rerank.ts'
 

@@ -85,7 +85,7 @@ export class RerankHead {
     }
     const { session, output, artifacts } = loaded
     try {
-      const inputs = assembleHeadInputs(artifacts.spec, artifacts.dim, features)
+      const inputs = assembleHeadInputs(artifacts.spec, features)
       const feeds: Record<string, ort.Tensor> = {}
       for (const [name, t] of Object.entries(inputs)) feeds[name] = new ort.Tensor('float32', t.data, t.dims)
       const result = await session.run(feeds)

@@ -3,7 +3,7 @@
  * the route only wires them to HTTP. Faults never throw out of `rerank`: each adds a reason, the
  * next path is tried (edge head, origin), and the last resort is the input order ("passthrough").
  */
-import { rankByScore } from '../shared/ranking.ts'
+import { rankByScore, retrievalOrder } from '../shared/ranking.ts'
 import {
   historySource,
   type Candidate,
@@ -133,7 +133,7 @@ function plan(req: RerankRequest, f: Fetched, d: RerankDeps): Attempt[] {
 
 async function scoreAtEdge(req: RerankRequest, f: Fetched, d: RerankDeps): Promise<Answer | null> {
   const lookup = f.lookup!
-  const history = f.history.flatMap((id) => lookup.items.get(id)?.vector ?? [])
+  const history = f.history.flatMap((id) => lookup.items.get(id) ?? [])
   // History items without a vector are skipped; the log line says how many.
   if (history.length < f.history.length) d.note({ history_without_embedding: f.history.length - history.length })
   let scores: Float32Array
@@ -197,19 +197,9 @@ function respond(
   }
 }
 
-/** The last resort: by retrieval score when every candidate has one (ties keep the given order:
- *  the sort is stable), else as given. */
+/** The last resort: the input order (functions/shared/ranking.ts). */
 function passthrough(req: RerankRequest, f: Fetched, d: RerankDeps): Answer {
-  const cands = req.candidates
-  const ranked = cands.every((c) => c.score !== undefined) ? [...cands].sort((a, b) => b.score! - a.score!) : cands
-  return respond(
-    'passthrough',
-    ranked.map(({ id, score }) => ({ id, score: score ?? null })),
-    req,
-    d.model,
-    f.reasons,
-    [],
-  )
+  return respond('passthrough', retrievalOrder(req.candidates), req, d.model, f.reasons, [])
 }
 
 export async function rerank(req: RerankRequest, d: RerankDeps): Promise<Answer> {

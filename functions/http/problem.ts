@@ -10,11 +10,25 @@ export interface Problem {
   detail?: string
   /** JSON path of the offending request field, where one is at fault. */
   field?: string
+  /** Extension members (e.g. KServe's `error`). */
+  [extension: string]: unknown
 }
 
-export function problemResponse(c: Context, problem: Omit<Problem, 'type'> & { type?: string }): Response {
+export function problemResponse(
+  c: Context,
+  problem: {
+    type?: string
+    title: string
+    status: number
+    detail?: string
+    field?: string
+    [extension: string]: unknown
+  },
+  headers: Record<string, string> = {},
+): Response {
   const body: Problem = { type: problem.type ?? 'about:blank', ...problem }
   return c.body(JSON.stringify(body), problem.status as ContentfulStatusCode, {
+    ...headers,
     'Content-Type': 'application/problem+json',
   })
 }
@@ -27,6 +41,8 @@ export const notFound: NotFoundHandler = (c) =>
   })
 
 export const onError: ErrorHandler = (err, c) => {
+  // Middleware that built its own answer (bearer auth's problem+json 401) keeps it.
+  if (err instanceof HTTPException && err.res) return err.getResponse()
   // Hono's own 4xx (e.g. the validator's "Malformed JSON in request body") concern the body.
   if (err instanceof HTTPException)
     return problemResponse(c, {
@@ -35,6 +51,8 @@ export const onError: ErrorHandler = (err, c) => {
       detail: err.message || undefined,
       ...(err.status < 500 ? { field: '(body)' } : {}),
     })
-  console.error(JSON.stringify({ level: 'error', msg: 'unhandled', error: String(err) }))
+  console.error(
+    JSON.stringify({ level: 'error', msg: 'unhandled', request_id: c.get('requestId' as never), error: String(err) }),
+  )
   return problemResponse(c, { status: 500, title: 'Internal Server Error' })
 }

@@ -12,3 +12,14 @@ export interface Scored {
 export function rankByScore<T extends Scored>(items: T[]): T[] {
   return [...items].sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
 }
+
+/**
+ * The order when no model scored a list, on the edge and the origin alike: by retrieval score when
+ * every candidate has one (ties keep the given order: the sort is stable), else as given.
+ */
+export function retrievalOrder(candidates: { id: string; score?: number }[]): { id: string; score: number | null }[] {
+  const ranked = candidates.every((c) => c.score !== undefined)
+    ? [...candidates].sort((a, b) => b.score! - a.score!)
+    : candidates
+  return ranked.map(({ id, score }) => ({ id, score: score ?? null }))
+}

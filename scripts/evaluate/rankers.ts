@@ -1,6 +1,6 @@
 import { ITEM_ATTR, ITEM_ATTR_COLS, expectedGain, sigmoid, tasteLayout, utilityParts } from '../world/choice.ts'
-import { Rng } from '../world/rng.ts'
-import { COLOUR_WORDS, MATERIAL_WORDS, PATTERN_WORDS, SHAPE_WORDS } from '../world/vocab.ts'
+import { Rng } from '../../functions/text-encoder/rng.ts'
+import { COLOUR_WORDS, MATERIAL_WORDS, PATTERN_WORDS, SHAPE_WORDS } from '../../functions/text-encoder/vocab.ts'
 import { SESSION, SESSION_COLS, type World } from '../world/world.ts'
 
 /** A ranker gives every candidate row of the world a score; higher ranks first. */

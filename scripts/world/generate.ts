@@ -1,6 +1,6 @@
 import type { WorldConfig } from './config.ts'
-import { Encoder, noiseVector, writeNoisy } from './encoders.ts'
-import { Rng } from './rng.ts'
+import { Encoder, noiseVector, writeNoisy } from '../../functions/text-encoder/encoder.ts'
+import { Rng } from '../../functions/text-encoder/rng.ts'
 import {
   ITEM_ATTR,
   ITEM_ATTR_COLS,
@@ -22,7 +22,8 @@ import {
   SHAPE_WORDS,
   VARIANT_WORDS,
   brandWord,
-} from './vocab.ts'
+} from '../../functions/text-encoder/vocab.ts'
+import { TextVocab } from '../../functions/text-encoder/text-vocab.ts'
 import { SESSION_COLS, UTILITY_COLS, type ItemMeta, type QueryMeta, type UserMeta, type World } from './world.ts'
 
 export type Progress = (step: string, done: number, total: number) => void
@@ -32,27 +33,6 @@ const K = COLOUR_WORDS.length
 const P = PATTERN_WORDS.length
 const S = SHAPE_WORDS.length
 const MAX_VARIANTS = 4
-
-/** Text tokens: one id space for every word a title or query can hold. */
-class TextVocab {
-  readonly category = 0
-  readonly brand: number
-  readonly material: number
-  readonly colour: number
-  readonly pattern: number
-  readonly variant: number
-  readonly filler: number
-  readonly size: number
-  constructor(categories: number, brands: number) {
-    this.brand = categories
-    this.material = this.brand + brands
-    this.colour = this.material + M
-    this.pattern = this.colour + K
-    this.variant = this.pattern + P
-    this.filler = this.variant + VARIANT_WORDS.length
-    this.size = this.filler + FILLER_WORDS.length
-  }
-}
 
 /** Image "visual concepts": category, colour, pattern, shape (no brand, no material). */
 function imageTokens(categories: number, c: number, k: number, p: number, s: number): number[] {

@@ -5,7 +5,7 @@ import type { WorldConfig } from './config.ts'
 import { GENERATOR_VERSION } from './config.ts'
 import { ITEM_ATTR, ITEM_ATTR_COLS, QUERY_ATTR, QUERY_ATTR_COLS, categoryPriceZ, tasteLayout } from './choice.ts'
 import { decodeNpy, dtypeOf, encodeNpy, type Dtype, type TypedArray } from './npy.ts'
-import { COLOUR_WORDS, MATERIAL_WORDS, PATTERN_WORDS, SHAPE_WORDS } from './vocab.ts'
+import { COLOUR_WORDS, MATERIAL_WORDS, PATTERN_WORDS, SHAPE_WORDS } from '../../functions/text-encoder/vocab.ts'
 import { SESSION, SESSION_COLS, UTILITY_COLS, type World } from './world.ts'
 
 export interface FileEntry {
@@ -284,6 +284,45 @@ export function loadWorld(dir: string, opts: { verify?: boolean } = {}): World {
       pClick: arr('cand_p_click'),
       pPurchase: arr('cand_p_purchase'),
       utility: arr('cand_utility'),
+    },
+  }
+}
+
+/**
+ * What a model may read of the world's catalog, and nothing else (no truth, no sessions): item ids,
+ * their text and image features and prices, and the queries' texts and vectors. The origin holds it.
+ */
+export function loadCatalog(dir: string): {
+  manifest: WorldManifest
+  arrays: {
+    ids: string[]
+    text: Float32Array
+    image: Float32Array
+    price: Float32Array
+    queries: { texts: string[]; vectors: Float32Array }
+  }
+} {
+  const manifest = readManifest(dir)
+  const arr = (key: ArrayKey) => {
+    const entry = manifest.files[key]
+    const a = decodeNpy(readFileSync(join(dir, entry.file)))
+    if (a.dtype !== 'float32' || a.shape.join() !== entry.shape!.join())
+      throw new Error(`${entry.file}: ${a.dtype} [${a.shape}] but the manifest says ${entry.dtype} [${entry.shape}]`)
+    return a.data as Float32Array
+  }
+  const field = (key: string, name: 'id' | 'text') =>
+    readFileSync(join(dir, manifest.files[key].file), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => (JSON.parse(l) as Record<string, string>)[name])
+  return {
+    manifest,
+    arrays: {
+      ids: field('items', 'id'),
+      text: arr('item_text_emb'),
+      image: arr('item_image_emb'),
+      price: arr('item_price'),
+      queries: { texts: field('queries', 'text'), vectors: arr('query_emb') },
     },
   }
 }

@@ -5,12 +5,10 @@
  */
 import { zValidator } from '@hono/zod-validator'
 import { Hono, type Context } from 'hono'
-import { bodyLimit } from 'hono/body-limit'
-import { createMiddleware } from 'hono/factory'
 import { endTime, startTime } from 'hono/timing'
 import { z } from 'zod'
-import { problemResponse } from '../../http/problem.ts'
-import { firstIssue, historySource, RerankRequest, type RerankRequestInput } from '../../shared/rerank-api.ts'
+import { invalid, rerankBody } from '../../http/rerank-input.ts'
+import { historySource, RerankRequest, type RerankRequestInput } from '../../shared/rerank-api.ts'
 import { AnswerCache } from '../answer-cache.ts'
 import { isolateHead, manifest } from '../artifacts.ts'
 import { edgeConfig } from '../config.ts'
@@ -18,10 +16,7 @@ import type { EdgeEnv } from '../env.ts'
 import { OriginClient } from '../origin-client.ts'
 import { embeddingStore, originBreaker } from '../parts.ts'
 import { rerank, type RerankDeps } from '../rerank.ts'
-import { note } from '../request-log.ts'
-
-/** 200 candidates and a 200-item history with 64-character ids fit well inside this. */
-const MAX_BODY_BYTES = 64 * 1024
+import { note } from '../../http/request-log.ts'
 
 const list = (v: string | undefined) => (v === undefined || v === '' ? undefined : v.split(','))
 
@@ -46,34 +41,6 @@ const RerankQuery = z
       }) as RerankRequestInput,
   )
   .pipe(RerankRequest)
-
-const invalid = (result: { success: boolean; error?: Parameters<typeof firstIssue>[0] }, c: Context) => {
-  if (!result.success && result.error)
-    return problemResponse(c, { status: 400, title: 'Invalid request', ...firstIssue(result.error) })
-}
-
-const requireJson = createMiddleware(async (c, next) => {
-  const type = c.req.header('Content-Type') ?? ''
-  if (!/^application\/json\b/i.test(type))
-    return problemResponse(c, {
-      status: 415,
-      title: 'Unsupported Media Type',
-      field: '(body)',
-      detail: `send the body as application/json (got "${type || 'no Content-Type'}")`,
-    })
-  await next()
-})
-
-const limitBody = bodyLimit({
-  maxSize: MAX_BODY_BYTES,
-  onError: (c) =>
-    problemResponse(c, {
-      status: 413,
-      title: 'Payload Too Large',
-      field: '(body)',
-      detail: `the body exceeds ${MAX_BODY_BYTES} bytes`,
-    }),
-})
 
 function deps(c: Context<EdgeEnv>): RerankDeps {
   const config = edgeConfig(c.env)
@@ -129,18 +96,16 @@ async function serve(c: Context<EdgeEnv>, req: RerankRequest): Promise<Response>
   }
   if (answer.cacheable && key)
     c.executionCtx.waitUntil(
-      cache
-        .put(key, { body, headers })
-        .catch((e) =>
-          console.log(
-            JSON.stringify({
-              level: 'warn',
-              msg: 'cache put failed',
-              request_id: c.get('requestId'),
-              error: String(e),
-            }),
-          ),
+      cache.put(key, { body, headers }).catch((e) =>
+        console.log(
+          JSON.stringify({
+            level: 'warn',
+            msg: 'cache put failed',
+            request_id: c.get('requestId'),
+            error: String(e),
+          }),
         ),
+      ),
     )
   if (answer.fallback.length) headers['X-Rerank-Fallback'] = answer.fallback.join(',')
   note(c, {
@@ -158,7 +123,5 @@ async function serve(c: Context<EdgeEnv>, req: RerankRequest): Promise<Response>
 }
 
 export const rerankRoutes = new Hono<EdgeEnv>()
-  .post('/rerank', limitBody, requireJson, zValidator('json', RerankRequest, invalid), (c) =>
-    serve(c, c.req.valid('json')),
-  )
+  .post('/rerank', ...rerankBody, (c) => serve(c, c.req.valid('json')))
   .get('/rerank', zValidator('query', RerankQuery, invalid), (c) => serve(c, c.req.valid('query')))

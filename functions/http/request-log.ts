@@ -1,11 +1,19 @@
 import { createMiddleware } from 'hono/factory'
-import type { EdgeEnv } from './env.ts'
+import type { RequestIdVariables } from 'hono/request-id'
+
+/** What the request log leaves for handlers (edge and origin apps both carry it). */
+export type LogVariables = RequestIdVariables & {
+  /** Epoch ms the request arrived: deadlines count from here. */
+  arrivedAt: number
+  /** Fields for the request's one structured log line. */
+  log: Record<string, unknown>
+}
 
 /**
  * One JSON log line per request, with the request id and whatever the handler noted. Handlers put
- * no user id in it: only the hashed form exists past validation.
+ * no user data in it: no user id (only its hash exists past validation), no query text, no item ids.
  */
-export const requestLog = createMiddleware<EdgeEnv>(async (c, next) => {
+export const requestLog = createMiddleware<{ Variables: LogVariables }>(async function requestLog(c, next) {
   c.set('arrivedAt', Date.now())
   c.set('log', {})
   await next()
