@@ -20,18 +20,19 @@ export interface KServeBackendOptions {
 export class KServeBackend implements InferenceBackend {
   readonly description: string
   readonly #endpoint: URL
+  readonly #ready: URL
 
   constructor(private readonly opts: KServeBackendOptions) {
-    this.#endpoint = new URL(
-      `v2/models/${encodeURIComponent(opts.model)}/infer`,
-      opts.url.endsWith('/') ? opts.url : `${opts.url}/`,
-    )
+    const base = opts.url.endsWith('/') ? opts.url : `${opts.url}/`
+    const model = `v2/models/${encodeURIComponent(opts.model)}`
+    this.#endpoint = new URL(`${model}/infer`, base)
+    this.#ready = new URL(`${model}/ready`, base)
     this.description = `kserve ${this.#endpoint.origin} model ${opts.model}`
   }
 
   /** Waits until the server says the model is ready (it may still be loading). */
   async waitReady(timeoutMs = 60_000): Promise<void> {
-    const ready = new URL(`v2/models/${encodeURIComponent(this.opts.model)}/ready`, this.#endpoint)
+    const ready = this.#ready
     const until = Date.now() + timeoutMs
     let last = ''
     while (Date.now() < until) {
