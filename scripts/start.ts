@@ -1,15 +1,38 @@
 /**
- * `npm start`: the edge worker on the committed defaults. Seeds wrangler's local KV from the
- * committed release when it is empty (or holds another release), then runs `wrangler dev` and
- * prints the URL with a request to try.
+ * `npm start`: the edge worker and the full-model origin on the committed defaults, wired
+ * together. Seeds wrangler's local KV from the committed release when it is empty (or holds
+ * another release), starts the origin (the teacher on onnxruntime-node, SYNTHETIC catalog), shares
+ * a generated bearer token with the edge through `.dev.vars` (kept, so a second start reuses it),
+ * then runs `wrangler dev`. Ctrl-C stops both.
  */
 import { spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { originConfig } from '../functions/origin/config.ts'
 import { ensureSeeded } from './kv/seed.ts'
+import { launchOrigin } from './origin/parts.ts'
 
-const PORT = process.env.PORT ?? '8787'
+const EDGE_PORT = process.env.PORT ?? '8787'
+const ORIGIN_PORT = process.env.ORIGIN_PORT ?? '8788'
+const DEV_VARS = '.dev.vars'
+
+/** `.dev.vars` (dotenv lines) with ORIGIN_URL and ORIGIN_TOKEN set; an existing token is kept. */
+function wireDevVars(originUrl: string): string {
+  const lines = existsSync(DEV_VARS) ? readFileSync(DEV_VARS, 'utf8').split('\n').filter(Boolean) : []
+  const value = (key: string) => lines.find((l) => l.startsWith(`${key}=`))?.slice(key.length + 1)
+  const token = value('ORIGIN_TOKEN') || randomBytes(24).toString('base64url')
+  const kept = lines.filter((l) => !/^(ORIGIN_URL|ORIGIN_TOKEN)=/.test(l))
+  writeFileSync(DEV_VARS, [...kept, `ORIGIN_URL=${originUrl}`, `ORIGIN_TOKEN=${token}`, ''].join('\n'))
+  return token
+}
+
 await ensureSeeded({ target: 'local', models: 'models', world: 'data/worlds/default' })
+const originUrl = `http://127.0.0.1:${ORIGIN_PORT}`
+const token = wireDevVars(originUrl)
+const origin = await launchOrigin(originConfig({ ...process.env, PORT: ORIGIN_PORT, ORIGIN_TOKEN: token }))
+console.log(`origin: ${origin.url} ready (token in ${DEV_VARS})`)
 
-const dev = spawn('npx', ['wrangler', 'dev', '--ip', '127.0.0.1', '--port', PORT], {
+const dev = spawn('npx', ['wrangler', 'dev', '--ip', '127.0.0.1', '--port', EDGE_PORT], {
   stdio: ['inherit', 'pipe', 'inherit'],
 })
 let announced = false
@@ -22,12 +45,27 @@ dev.stdout.on('data', (chunk: string) => {
   if (ready && !announced) {
     announced = true
     const url = ready[1]
-    console.log(`\nedge-rerank is up at ${url}  (SYNTHETIC world, committed release)\n`)
+    console.log(`\nedge-rerank is up (SYNTHETIC world, committed release):`)
+    console.log(`  edge    ${url}`)
+    console.log(`  origin  ${origin.url}   (the full teacher; the edge falls back to it)\n`)
     console.log(`  curl ${url}/healthz`)
     console.log(
-      `  curl -s ${url}/v1/rerank -H 'content-type: application/json' -d @test/fixtures/requests/history.json\n`,
+      `  curl -s ${url}/v1/rerank -H 'content-type: application/json' -d @test/fixtures/requests/history.json`,
+    )
+    console.log(
+      `  curl -s ${url}/v1/rerank -H 'content-type: application/json' -d '{"query": "striped blue mug", "candidates": ["i000010", "i000011", "i000012"], "mode": "full"}'\n`,
     )
   }
 })
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => dev.kill(signal))
-dev.on('exit', (code) => process.exit(code ?? 0))
+let stopping = false
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.on(signal, () => {
+    if (stopping) return
+    stopping = true
+    dev.kill(signal)
+    void origin.stop()
+  })
+dev.on('exit', async (code) => {
+  await origin.stop()
+  process.exit(code ?? 0)
+})

@@ -95,6 +95,8 @@ export interface OriginCall {
   expected: number
   /** Epoch ms by which the answer must be in. */
   deadlineAt: number
+  /** The edge's request id: the origin logs it, so one request reads across both logs. */
+  requestId?: string
 }
 
 export class OriginClient {
@@ -122,10 +124,11 @@ export class OriginClient {
     }
   }
 
-  async #call({ body, asked, expected }: OriginCall, remainingMs: number): Promise<RerankResponse> {
+  async #call({ body, asked, expected, requestId }: OriginCall, remainingMs: number): Promise<RerankResponse> {
     const headers: Record<string, string> = {
       'Content-Type': 'application/json',
-      'X-Deadline-Ms': String(Math.floor(remainingMs)),
+      'X-Deadline-Ms': String(Math.max(1, Math.floor(remainingMs))),
+      ...(requestId ? { 'X-Request-Id': requestId } : {}),
     }
     if (this.token) headers.Authorization = `Bearer ${this.token}`
     let res: Response

@@ -46,6 +46,8 @@ export interface RerankDeps {
   model: string
   /** Epoch ms by which the origin must have answered. */
   deadlineAt: number
+  /** The request's id, forwarded to the origin. */
+  requestId?: string
   /** Runs `fn` as the named Server-Timing span. */
   time: <T>(name: 'kv' | 'infer' | 'origin', fn: () => Promise<T>) => Promise<T>
   /** Structured detail for the request's log line. */
@@ -167,6 +169,7 @@ async function scoreAtOrigin(req: RerankRequest, f: Fetched, d: RerankDeps): Pro
         asked: new Set(req.candidates.map((c) => c.id)),
         expected: Math.min(req.k ?? req.candidates.length, req.candidates.length),
         deadlineAt: d.deadlineAt,
+        requestId: d.requestId,
       }),
     )
     const reasons = [...f.reasons.filter((r) => !EDGE_ONLY.has(r)), ...(answer.degraded ?? [])]

@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { Command } from 'commander'
 import { resolvePython } from '../python.ts'
+import { ensureWorld } from '../world/ensure.ts'
 
 const opts = new Command('test')
   .option('--only <part>', 'ts | py')
@@ -26,6 +27,13 @@ if (opts.only !== 'py') {
   const tsc = spawnSync('npx', ['tsc', '--noEmit'], { stdio: 'inherit' })
   console.log(tsc.status === 0 ? 'typecheck: ok' : 'typecheck: FAILED')
   if (tsc.status !== 0) broken = true
+  // The tree keeps one style (.prettierrc.json); `npm run format` mends it.
+  const format = spawnSync('npx', ['prettier', '--check', '--log-level', 'warn', '.'], { stdio: 'inherit' })
+  console.log(format.status === 0 ? 'format: ok' : 'format: FAILED (npm run format mends it)')
+  if (format.status !== 0) broken = true
+  // The origin's tests (and the edge's, through real origins) read the default SYNTHETIC world:
+  // made once here, before test files in parallel would each ask for it.
+  ensureWorld('default', 1, 'data/worlds/default')
   const json = `${RESULTS}/vitest.json`
   const run = spawnSync('npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile=${json}`], {
     stdio: 'inherit',

@@ -1,4 +1,5 @@
-import { execFileSync } from 'node:child_process'
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import * as ort from 'onnxruntime-node'
@@ -16,8 +17,8 @@ describe.skipIf(!runnable)('`npm run train -- --preset smoke` end to end', () =>
   const out = join(dir, 'out')
   let log = ''
 
-  it('runs the chain and writes metrics.json and manifest.json', () => {
-    log = execFileSync(
+  it('runs the chain and writes metrics.json and manifest.json', async () => {
+    ;({ stdout: log } = await promisify(execFile)(
       'npm',
       [
         'run',
@@ -32,11 +33,8 @@ describe.skipIf(!runnable)('`npm run train -- --preset smoke` end to end', () =>
         out,
         '--no-publish',
       ],
-      {
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    )
+      { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 },
+    ))
     expect(log).toMatch(/two_tower\[fusion\] epoch 4\/4 loss [\d.]+/)
     expect(log).toMatch(/eta \d+s/)
     const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'))
@@ -48,7 +46,9 @@ describe.skipIf(!runnable)('`npm run train -- --preset smoke` end to end', () =>
     }
     expect(Object.keys(metrics.parity_max_abs_diff).sort()).toEqual(['armmt', 'edge_head', 'item_tower', 'query_tower'])
     for (const d of Object.values(metrics.parity_max_abs_diff)) expect(d).toBeLessThanOrEqual(1e-4)
-  }, 300_000) // the whole smoke chain, two-tower and re-rankers over two seeds: ~100 s here
+    // The whole smoke chain: ~100 s on an idle 2-core machine, 736 s seen on a loaded one. The
+    // limit only guards a hang: a slow machine must not fail it.
+  }, 3_600_000)
 
   it('reports every re-ranker over seeds (mean and std) and the FLOPs of teacher and head', () => {
     const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'))

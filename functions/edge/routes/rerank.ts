@@ -51,6 +51,7 @@ function deps(c: Context<EdgeEnv>): RerankDeps {
     head: isolateHead(),
     origin: new OriginClient(config.ORIGIN_URL, config.ORIGIN_TOKEN, originBreaker(config)),
     deadlineAt: c.get('arrivedAt') + config.ORIGIN_DEADLINE_MS,
+    requestId: c.get('requestId'),
     time: async (name, fn) => {
       startTime(c, name)
       try {

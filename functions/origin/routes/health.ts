@@ -13,7 +13,12 @@ export function healthRoutes(service: OriginService) {
         model: manifest.version,
         teacher: service.name,
         backend: service.backend?.description ?? null,
-        catalog: { items: catalog.size, synthetic: manifest.synthetic_world !== undefined },
+        catalog: {
+          items: catalog.size,
+          feature_mb: +(catalog.featureBytes / 2 ** 20).toFixed(1),
+          synthetic: manifest.synthetic_world !== undefined,
+        },
+        rss_mb: +(process.memoryUsage.rss() / 2 ** 20).toFixed(1),
         query_encoder: service.opts.encoder ? true : false,
         batching: {
           window_ms: service.batcher.windowMs,

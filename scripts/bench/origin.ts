@@ -1,0 +1,105 @@
+/**
+ * `npm run bench:origin`: the origin (`npm run origin`, a process of its own) on localhost, for
+ * 100 candidates and 20 history items (the `history` fixture): p50 / p99 latency and requests/s at
+ * 1, 8 and 32 concurrent clients, with dynamic batching off (each request its own model call) and
+ * on (the default window), and the origin's resident memory. The clients share this machine's
+ * cores with the origin.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { Command } from 'commander'
+import { median, percentile } from './stats.ts'
+
+const opts = new Command('bench:origin')
+  .option('--seconds <n>', 'length of each timed run', (v) => Number(v), 10)
+  .option('--concurrency <list>', 'client counts', (v) => v.split(',').map(Number), [1, 8, 32])
+  .option('--port <n>', 'local port', (v) => Number(v), 8790)
+  .parse()
+  .opts<{ seconds: number; concurrency: number[]; port: number }>()
+
+const body = readFileSync('test/fixtures/requests/history.json', 'utf8')
+const token = randomBytes(16).toString('hex')
+
+async function startOrigin(env: Record<string, string>): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn('npx', ['tsx', 'scripts/origin/cli.ts'], {
+    env: { ...process.env, PORT: String(opts.port), ORIGIN_TOKEN: token, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+    detached: true,
+  })
+  let out = ''
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout!.on('data', (d) => {
+      out += d
+      const ready = /origin: (http:\/\/\S+) ready/.exec(out)
+      if (ready) resolve(ready[1])
+    })
+    child.once('exit', (code) => reject(new Error(`origin exited ${code}: ${out}`)))
+  })
+  child.stdout!.resume()
+  return { url, child }
+}
+
+const stop = (child: ChildProcess) =>
+  new Promise<void>((resolve) => {
+    child.once('exit', () => resolve())
+    process.kill(-child.pid!, 'SIGTERM')
+  })
+
+async function once(url: string): Promise<number> {
+  const t0 = performance.now()
+  const res = await fetch(`${url}/v1/rerank`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+    body,
+  })
+  const answer = (await res.json()) as { path?: string }
+  if (res.status !== 200 || answer.path !== 'origin')
+    throw new Error(`bench: origin answered ${res.status} ${JSON.stringify(answer).slice(0, 200)}`)
+  return performance.now() - t0
+}
+
+async function load(url: string, clients: number): Promise<{ ms: number[]; rps: number }> {
+  const ms: number[] = []
+  const until = performance.now() + opts.seconds * 1000
+  const started = performance.now()
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (performance.now() < until) ms.push(await once(url))
+    }),
+  )
+  return { ms, rps: ms.length / ((performance.now() - started) / 1000) }
+}
+
+const health = async (url: string) =>
+  (await (await fetch(`${url}/healthz`)).json()) as { rss_mb: number; catalog: { items: number; feature_mb: number } }
+const fmt = (x: number) => x.toFixed(2).padStart(8)
+
+console.log(
+  `bench:origin: 100 candidates, 20 history items, teacher on onnxruntime-node (CPU); node ${process.version}; SYNTHETIC catalog; ${opts.seconds}s per run`,
+)
+const modes = { off: { BATCH_WINDOW_MS: '0', MAX_BATCH: '1' }, on: {} }
+const rps: Record<string, Record<number, number>> = { off: {}, on: {} }
+for (const [mode, env] of Object.entries(modes)) {
+  const { url, child } = await startOrigin(env)
+  try {
+    const idle = await health(url)
+    if (mode === 'off')
+      console.log(
+        `origin RSS at start: ${idle.rss_mb} MB (${idle.catalog.items} items, ${idle.catalog.feature_mb} MB of catalog features)`,
+      )
+    for (let i = 0; i < 200; i++) await once(url) // warm-up: JIT, ORT's arenas
+    for (const clients of opts.concurrency) {
+      const r = await load(url, clients)
+      rps[mode][clients] = r.rps
+      console.log(
+        `batching ${mode.padEnd(3)} concurrency ${String(clients).padStart(2)}: p50 ${fmt(median(r.ms))} ms  p99 ${fmt(percentile(r.ms, 99))} ms  ${r.rps.toFixed(0).padStart(5)} req/s  (n=${r.ms.length})`,
+      )
+    }
+    console.log(`  origin RSS after the runs: ${(await health(url)).rss_mb} MB`)
+  } finally {
+    await stop(child)
+  }
+}
+for (const clients of opts.concurrency.filter((c) => c > 1))
+  console.log(`batching speed-up at concurrency ${clients}: ${(rps.on[clients] / rps.off[clients]).toFixed(2)}x`)
