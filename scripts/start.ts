@@ -32,9 +32,12 @@ const token = wireDevVars(originUrl)
 const origin = await launchOrigin(originConfig({ ...process.env, PORT: ORIGIN_PORT, ORIGIN_TOKEN: token }))
 console.log(`origin: ${origin.url} ready (token in ${DEV_VARS})`)
 
-const dev = spawn('npx', ['wrangler', 'dev', '--ip', '127.0.0.1', '--port', EDGE_PORT], {
-  stdio: ['inherit', 'pipe', 'inherit'],
-})
+// Its own process group, so a stop reaches wrangler's workerd too, whoever sends it.
+const dev = spawn(
+  'npx',
+  ['wrangler', 'dev', '--ip', '127.0.0.1', '--port', EDGE_PORT, '--show-interactive-dev-session=false'],
+  { stdio: ['ignore', 'pipe', 'inherit'], detached: true },
+)
 let announced = false
 let tail = '' // the line can arrive split across chunks
 dev.stdout.setEncoding('utf8')
@@ -53,7 +56,7 @@ dev.stdout.on('data', (chunk: string) => {
       `  curl -s ${url}/v1/rerank -H 'content-type: application/json' -d @test/fixtures/requests/history.json`,
     )
     console.log(
-      `  curl -s ${url}/v1/rerank -H 'content-type: application/json' -d '{"query": "striped blue mug", "candidates": ["i000010", "i000011", "i000012"], "mode": "full"}'\n`,
+      `  curl -sS ${url}/v1/rerank -H 'content-type: application/json' -d @test/fixtures/requests/unknown-query.json   # falls back to the origin\n`,
     )
   }
 })
@@ -62,7 +65,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const)
   process.on(signal, () => {
     if (stopping) return
     stopping = true
-    dev.kill(signal)
+    process.kill(-dev.pid!, signal)
     void origin.stop()
   })
 dev.on('exit', async (code) => {

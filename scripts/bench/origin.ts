@@ -9,6 +9,10 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { Command } from 'commander'
+import { OnnxBackend } from '../../functions/origin/backend.ts'
+import { TeacherModel } from '../../functions/origin/rerank.ts'
+import { modelSpec } from '../../functions/shared/manifest.ts'
+import { releaseCatalog } from '../origin/parts.ts'
 import { median, percentile } from './stats.ts'
 
 const opts = new Command('bench:origin')
@@ -103,3 +107,31 @@ for (const [mode, env] of Object.entries(modes)) {
 }
 for (const clients of opts.concurrency.filter((c) => c > 1))
   console.log(`batching speed-up at concurrency ${clients}: ${(rps.on[clients] / rps.off[clients]).toFixed(2)}x`)
+
+// ---- the model alone: what batching can buy when HTTP, JSON and the clients cost nothing ------
+// The same request's assembled tensors through onnxruntime-node in this process, one at a time
+// and 32 at a time: the ceiling of the speed-up above.
+const parts = releaseCatalog('models', 'data/worlds/default')
+const backend = await OnnxBackend.create('models/onnx/armmt.onnx')
+const teacher = new TeacherModel(modelSpec(parts.manifest, 'armmt'), parts.catalog, backend)
+const request = JSON.parse(body) as { query: string; candidates: { id: string }[]; user: { history: string[] } }
+const job = {
+  query: parts.catalog.queryVector(request.query)!,
+  items: request.candidates.map((c) => parts.catalog.row(c.id)!),
+  history: request.user.history.map((id) => parts.catalog.row(id)!),
+}
+for (const batch of [1, 32]) {
+  const jobs = Array.from({ length: batch }, () => job)
+  for (let i = 0; i < 20; i++) await teacher.score(jobs)
+  const ms: number[] = []
+  const until = performance.now() + opts.seconds * 1000
+  while (performance.now() < until) {
+    const t0 = performance.now()
+    await teacher.score(jobs)
+    ms.push(performance.now() - t0)
+  }
+  console.log(
+    `model alone, batch ${String(batch).padStart(2)}: p50 ${fmt(median(ms))} ms per call, ${((1000 * batch) / median(ms)).toFixed(0).padStart(5)} requests/s`,
+  )
+}
+await backend.close()
