@@ -12,7 +12,7 @@ import { RerankHead, type HeadArtifacts } from './rerank-head.ts'
 export const manifest = manifestJson as Manifest
 
 export function headArtifacts(): HeadArtifacts {
-  return { spec: modelSpec(manifest, 'edge_head'), dim: manifest.embedding.dim, wasm: ortWasm, model: headModel }
+  return { spec: modelSpec(manifest, 'edge_head'), wasm: ortWasm, model: headModel }
 }
 
 let head: RerankHead | undefined

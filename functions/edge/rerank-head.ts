@@ -11,8 +11,8 @@ import { assembleHeadInputs, type HeadFeatures } from '../shared/head-inputs.ts'
 import type { ModelSpec } from '../shared/manifest.ts'
 
 export interface HeadArtifacts {
+  /** The head's manifest entry: its tensors' names, shapes and widths. */
   spec: ModelSpec
-  dim: number
   /** The compiled ORT wasm (`onnxruntime-web/ort-wasm-simd-threaded.wasm`). */
   wasm: WebAssembly.Module
   /** The ONNX model's bytes. */
