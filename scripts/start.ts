@@ -8,6 +8,7 @@
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { resolve } from 'node:path'
 import { originConfig } from '../functions/origin/config.ts'
 import { ensureSeeded } from './kv/seed.ts'
 import { launchOrigin } from './origin/parts.ts'
@@ -53,10 +54,10 @@ dev.stdout.on('data', (chunk: string) => {
     console.log(`  origin  ${origin.url}   (the full teacher; the edge falls back to it)\n`)
     console.log(`  curl ${url}/healthz`)
     console.log(
-      `  curl -s ${url}/v1/rerank -H 'content-type: application/json' -d @test/fixtures/requests/history.json`,
+      `  curl -sS ${url}/v1/rerank -H 'content-type: application/json' -d @${resolve('test/fixtures/requests/history.json')}`,
     )
     console.log(
-      `  curl -sS ${url}/v1/rerank -H 'content-type: application/json' -d @test/fixtures/requests/unknown-query.json   # falls back to the origin\n`,
+      `  curl -sS ${url}/v1/rerank -H 'content-type: application/json' -d @${resolve('test/fixtures/requests/unknown-query.json')}   # falls back to the origin\n`,
     )
   }
 })

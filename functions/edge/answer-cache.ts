@@ -15,6 +15,9 @@ export interface CachedAnswer {
   headers: Record<string, string>
 }
 
+/** When the entry was stored (epoch ms), kept with it so a hit can say its age. */
+const STORED_AT = 'X-Stored-At'
+
 export class AnswerCache {
   constructor(
     private readonly ttlSeconds: number,
@@ -30,7 +33,7 @@ export class AnswerCache {
     return `https://answers.edge-rerank.invalid/v1/rerank/${await requestHash(req, modelVersion, historyLimit)}`
   }
 
-  async get(key: string): Promise<CachedAnswer | null> {
+  async get(key: string): Promise<(CachedAnswer & { ageSeconds: number }) | null> {
     if (!this.enabled) return null
     const hit = await this.cache!.match(key)
     if (!hit) return null
@@ -39,13 +42,18 @@ export class AnswerCache {
       const v = hit.headers.get(h)
       if (v !== null) headers[h] = v
     }
-    return { body: await hit.text(), headers }
+    const storedAt = Number(hit.headers.get(STORED_AT))
+    const ageSeconds =
+      Number.isFinite(storedAt) && storedAt > 0 ? Math.max(0, Math.floor((Date.now() - storedAt) / 1000)) : 0
+    return { body: await hit.text(), headers, ageSeconds }
   }
 
   async put(key: string, answer: CachedAnswer): Promise<void> {
     if (!this.enabled) return
     const headers = new Headers(answer.headers)
+    // The Cache API stores only what says it may be stored; what the caller sees is set per answer.
     headers.set('Cache-Control', `public, max-age=${this.ttlSeconds}`)
+    headers.set(STORED_AT, String(Date.now()))
     await this.cache!.put(key, new Response(answer.body, { headers }))
   }
 }

@@ -12,6 +12,8 @@ export type OriginFailureReason =
   | 'origin_error'
   | 'origin_invalid_answer'
   | 'origin_rejected'
+  | 'origin_unauthorized'
+  | 'origin_rate_limited'
   | 'origin_passthrough'
 
 export class OriginFailure extends Error {
@@ -21,6 +23,8 @@ export class OriginFailure extends Error {
     detail: string,
     /** Whether this says something about the origin's health (and so counts toward the breaker). */
     readonly originFault = true,
+    /** How long the origin asked not to be called again (Retry-After), ms. */
+    readonly retryAfterMs?: number,
   ) {
     super(detail)
   }
@@ -64,10 +68,14 @@ export class Breaker {
     this.#trialSince = 0
   }
 
-  failure(): void {
+  /** A failed call; `retryAfterMs` (the origin's Retry-After) opens the breaker at once for that long
+   *  (an hour at most), or for the cooldown if longer. */
+  failure(retryAfterMs?: number): void {
     this.#failures++
     this.#trialSince = 0
-    if (this.#failures >= this.failures) this.#openUntil = this.now() + this.cooldownMs
+    if (retryAfterMs !== undefined) this.#failures = Math.max(this.#failures, this.failures)
+    if (this.#failures >= this.failures)
+      this.#openUntil = this.now() + Math.max(this.cooldownMs, Math.min(retryAfterMs ?? 0, 3_600_000))
   }
 
   /** A call that went out but says nothing about the origin's health: frees a trial, counts nothing. */
@@ -119,7 +127,7 @@ export class OriginClient {
       return answer
     } catch (e) {
       if (e instanceof OriginFailure && !e.originFault) this.breaker.release()
-      else this.breaker.failure()
+      else this.breaker.failure(e instanceof OriginFailure ? e.retryAfterMs : undefined)
       throw e
     }
   }
@@ -131,27 +139,29 @@ export class OriginClient {
       ...(requestId ? { 'X-Request-Id': requestId } : {}),
     }
     if (this.token) headers.Authorization = `Bearer ${this.token}`
-    let res: Response
     let text: string
     try {
-      res = await fetch(new URL('v1/rerank', this.url.endsWith('/') ? this.url : `${this.url}/`), {
+      const res = await fetch(new URL('v1/rerank', this.url.endsWith('/') ? this.url : `${this.url}/`), {
         method: 'POST',
         headers,
         body: JSON.stringify(body),
         signal: AbortSignal.timeout(remainingMs),
+        // A redirect would re-send the query and the history to a host nobody configured.
+        redirect: 'manual',
       })
-      text = await res.text()
+      if (!res.ok) {
+        void res.body?.cancel()
+        throw statusFailure(res)
+      }
+      text = await readCapped(res, answerByteCap(expected))
     } catch (e) {
+      if (e instanceof OriginFailure) throw e
       const timeout = e instanceof Error && (e.name === 'TimeoutError' || e.name === 'AbortError')
       throw new OriginFailure(
         timeout ? 'origin_timeout' : 'origin_error',
         `origin call failed: ${e instanceof Error ? e.message : String(e)}`,
       )
     }
-    // A 4xx refuses what the edge sent (its fault, not the origin's health).
-    if (res.status >= 400 && res.status < 500)
-      throw new OriginFailure('origin_rejected', `origin refused the request: ${res.status}`, false)
-    if (!res.ok) throw new OriginFailure('origin_error', `origin answered ${res.status}`)
     let parsed
     try {
       parsed = RerankResponse.safeParse(JSON.parse(text))
@@ -171,6 +181,8 @@ export class OriginClient {
         `origin passed through: ${(answer.degraded ?? []).join(', ')}`,
         false,
       )
+    const unscored = unscoredProblem(answer)
+    if (unscored) throw new OriginFailure('origin_invalid_answer', unscored)
     const ids = answer.items.map((i) => i.id)
     if (new Set(ids).size !== ids.length || ids.some((id) => !asked.has(id)) || ids.length !== expected)
       throw new OriginFailure(
@@ -179,4 +191,74 @@ export class OriginClient {
       )
     return answer
   }
+}
+
+/** The longest answer `expected` items can honestly take: ids of ≤ 64 characters, a float, the rest. */
+export const answerByteCap = (expected: number) => 4096 + 160 * expected
+
+/** The body as text, refusing one past `cap` bytes (read as a stream: never held whole). */
+async function readCapped(res: Response, cap: number): Promise<string> {
+  const declared = Number(res.headers.get('Content-Length') ?? 0)
+  if (declared > cap) {
+    void res.body?.cancel()
+    throw new OriginFailure('origin_invalid_answer', `origin answer of ${declared} bytes exceeds ${cap}`)
+  }
+  if (!res.body) return ''
+  const reader = res.body.getReader()
+  const decoder = new TextDecoder()
+  let text = ''
+  let bytes = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) return text + decoder.decode()
+    bytes += value.byteLength
+    if (bytes > cap) {
+      void reader.cancel()
+      throw new OriginFailure('origin_invalid_answer', `origin answer exceeds ${cap} bytes`)
+    }
+    text += decoder.decode(value, { stream: true })
+  }
+}
+
+/** Retry-After (seconds or an HTTP date) in ms, when the answer carries one. */
+function retryAfterMs(res: Response): number | undefined {
+  const v = res.headers.get('Retry-After')
+  if (v === null) return undefined
+  const ms = /^\d+$/.test(v.trim()) ? Number(v) * 1000 : Date.parse(v) - Date.now()
+  return Number.isFinite(ms) && ms > 0 ? ms : undefined
+}
+
+/**
+ * What a non-2xx answer means. Auth failures, timeouts and rate limits are the origin's state (they
+ * count toward the breaker, and a Retry-After holds it open); any other 4xx refuses what the edge
+ * sent (its own fault: not counted); 3xx and 5xx are origin failures.
+ */
+function statusFailure(res: Response): OriginFailure {
+  const s = res.status
+  const wait = retryAfterMs(res)
+  if (s >= 300 && s < 400)
+    return new OriginFailure(
+      'origin_error',
+      `origin redirected (${s} to ${res.headers.get('Location') ?? '?'}); not followed`,
+    )
+  if (s === 401 || s === 403) return new OriginFailure('origin_unauthorized', `origin refused the token: ${s}`)
+  if (s === 408) return new OriginFailure('origin_timeout', 'origin answered 408', true, wait)
+  if (s === 429) return new OriginFailure('origin_rate_limited', 'origin answered 429', true, wait)
+  if (s >= 400 && s < 500) return new OriginFailure('origin_rejected', `origin refused the request: ${s}`, false)
+  return new OriginFailure('origin_error', `origin answered ${s}`, true, wait)
+}
+
+/**
+ * An origin answer ranks what it scored, every score a finite number; items it could not score
+ * (candidates it lacks, and it says so) may only follow them, as `null`.
+ */
+function unscoredProblem(answer: RerankResponse): string | undefined {
+  const first = answer.items.findIndex((i) => i.score === null)
+  if (first === -1) return undefined
+  if (first === 0) return 'origin answer scores no item'
+  if (answer.items.slice(first).some((i) => i.score !== null))
+    return 'origin answer puts unscored items among scored ones'
+  if (!answer.degraded?.includes('candidates_without_embedding'))
+    return 'origin answer leaves items unscored without saying why'
+  return undefined
 }

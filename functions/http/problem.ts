@@ -1,6 +1,7 @@
 import type { Context, ErrorHandler, NotFoundHandler } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
+import { note } from './request-log.ts'
 
 /** RFC 9457 problem details: what every 4xx/5xx of the edge and the origin looks like. */
 export interface Problem {
@@ -27,6 +28,13 @@ export function problemResponse(
   headers: Record<string, string> = {},
 ): Response {
   const body: Problem = { type: problem.type ?? 'about:blank', ...problem }
+  // The request's log line says why it was refused (the field and the title, never the values).
+  if (c.get('log' as never))
+    note(c as never, {
+      problem: problem.title,
+      ...(problem.field ? { field: problem.field } : {}),
+      body_bytes: Number(c.req.header('Content-Length') ?? 0),
+    })
   return c.body(JSON.stringify(body), problem.status as ContentfulStatusCode, {
     ...headers,
     'Content-Type': 'application/problem+json',

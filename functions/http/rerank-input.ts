@@ -2,7 +2,6 @@
  * How `POST /v1/rerank` bodies are read and validated, on the edge and the origin alike: a body
  * limit, JSON only, and the shared schema, each failure a problem+json naming the field.
  */
-import { zValidator } from '@hono/zod-validator'
 import type { Context } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { createMiddleware } from 'hono/factory'
@@ -18,9 +17,14 @@ export const invalid = (result: { success: boolean; error?: Parameters<typeof fi
     return problemResponse(c, { status: 400, title: 'Invalid request', ...firstIssue(result.error) })
 }
 
+/** The one rule for what counts as JSON: exactly `application/json`, parameters (charset) allowed. */
+export function isJsonMediaType(header: string | undefined): boolean {
+  return (header ?? '').split(';')[0].trim().toLowerCase() === 'application/json'
+}
+
 export const requireJson = createMiddleware(async function requireJson(c, next) {
-  const type = c.req.header('Content-Type') ?? ''
-  if (!/^application\/json\b/i.test(type))
+  const type = c.req.header('Content-Type')
+  if (!isJsonMediaType(type))
     return problemResponse(c, {
       status: 415,
       title: 'Unsupported Media Type',
@@ -29,6 +33,38 @@ export const requireJson = createMiddleware(async function requireJson(c, next) 
     })
   await next()
 })
+
+/** What `readRerankRequest` leaves for the handler. */
+export type RerankVariables = { rerankRequest: RerankRequest }
+
+const badBody = (c: Context, detail: string) =>
+  problemResponse(c, { status: 400, title: 'Invalid request', field: '(body)', detail })
+
+/**
+ * Reads and validates the body. An empty body, one that could not be read and one that is not
+ * JSON each get their own message; then the schema names the field at fault.
+ */
+export const readRerankRequest = createMiddleware<{ Variables: RerankVariables }>(
+  async function readRerankRequest(c, next) {
+    let text: string
+    try {
+      text = await c.req.text()
+    } catch (e) {
+      return badBody(c, `the body could not be read: ${e instanceof Error ? e.message : String(e)}`)
+    }
+    if (text.trim() === '') return badBody(c, 'empty body: send the request as a JSON object')
+    let json: unknown
+    try {
+      json = JSON.parse(text)
+    } catch (e) {
+      return badBody(c, `malformed JSON: ${e instanceof Error ? e.message : String(e)}`)
+    }
+    const parsed = RerankRequest.safeParse(json)
+    if (!parsed.success) return invalid(parsed, c)!
+    c.set('rerankRequest', parsed.data)
+    await next()
+  },
+)
 
 /** A body limit answering 413 problem+json. */
 export const limitBody = (maxSize: number) =>
@@ -43,5 +79,5 @@ export const limitBody = (maxSize: number) =>
       }),
   })
 
-/** The middleware chain of `POST /v1/rerank`: after it, `c.req.valid('json')` is a RerankRequest. */
-export const rerankBody = [limitBody(MAX_BODY_BYTES), requireJson, zValidator('json', RerankRequest, invalid)] as const
+/** The middleware chain of `POST /v1/rerank`: after it, `c.get('rerankRequest')` is the parsed request. */
+export const rerankBody = [limitBody(MAX_BODY_BYTES), requireJson, readRerankRequest] as const

@@ -23,16 +23,19 @@ export const candidateId = (c: CandidateInput): string => (typeof c === 'string'
 const Candidate = CandidateInput.transform((c) => (typeof c === 'string' ? { id: c } : c))
 export type Candidate = z.output<typeof Candidate>
 
+/** Lone surrogates would collapse to U+FFFD in keys and hashes: two ids, one key. */
+const wellFormed = (s: string) => s.isWellFormed()
+
 const Mode = z.enum(['auto', 'edge', 'full'])
 
 export const RerankRequest = z.strictObject({
   // Normalized once here, as KV keys and cache keys need it: "  Red  Dress" and "red dress" are one query.
   query: z
     .string()
-    .trim()
-    .min(1, 'query is empty')
-    .max(256, 'query is longer than 256 characters')
-    .transform(normalizeQuery),
+    .refine(wellFormed, 'query is not well-formed Unicode (it holds a lone surrogate)')
+    .transform(normalizeQuery)
+    // Limits hold for what is used: the normalized text (NFKC can lengthen a string many times).
+    .pipe(z.string().min(1, 'query is empty').max(256, 'query is longer than 256 characters after normalization')),
   candidates: z
     .array(Candidate)
     .min(1, 'at least one candidate is needed')
@@ -46,7 +49,12 @@ export const RerankRequest = z.strictObject({
     }),
   user: z
     .strictObject({
-      id: z.string().min(1, 'user id is empty').max(128, 'user id is longer than 128 characters').optional(),
+      id: z
+        .string()
+        .min(1, 'user id is empty')
+        .max(128, 'user id is longer than 128 characters')
+        .refine(wellFormed, 'user id is not well-formed Unicode (it holds a lone surrogate)')
+        .optional(),
       history: z.array(ItemId).max(MAX_HISTORY_INPUT, `at most ${MAX_HISTORY_INPUT} history items`).optional(),
     })
     .optional(),
@@ -66,7 +74,8 @@ export const RerankPath = z.enum(['edge', 'origin', 'passthrough'])
 export const RerankResponse = z.object({
   items: z.array(z.object({ id: ItemId, score: z.number().nullable() })),
   path: RerankPath,
-  model: z.string().min(1),
+  // It becomes the X-Model-Version header: a release name, never free text.
+  model: z.string().regex(/^[\w.-]{1,64}$/, 'a model version is 1–64 characters of A–Z, a–z, 0–9, "_", "." or "-"'),
   degraded: z.array(z.string()).optional(),
 })
 export type RerankResponse = z.output<typeof RerankResponse>

@@ -45,6 +45,9 @@ export const BAD_INPUT: [string, unknown, number, string][] = [
   ['history not a list', { ...ok, user: { history: 'i000001' } }, 400, 'user.history'],
   ['history id malformed', { ...ok, user: { history: ['fine', 'not fine!'] } }, 400, 'user.history.1'],
   ['empty user id', { ...ok, user: { id: '' } }, 400, 'user.id'],
+  ['user id with a lone surrogate', { ...ok, user: { id: 'shopper\ud800' } }, 400, 'user.id'],
+  ['query with a lone surrogate', { ...ok, query: 'red \udc00dress' }, 400, 'query'],
+  ['query within 256 characters that normalizes past them', { ...ok, query: '\ufdfa'.repeat(256) }, 400, 'query'],
   ['unknown top-level field', { ...ok, limit: 3 }, 400, '(body)'],
   ['body is an array', [ok], 400, '(body)'],
 ]
@@ -63,6 +66,23 @@ export function rerankContract(target: ContractTarget): void {
       const res = await target.post('{"query": "red dress", ')
       expect(res.status).toBe(400)
       expect(res.body).toMatchObject({ field: '(body)', detail: expect.stringMatching(/JSON/) })
+    })
+
+    it('an empty body → 400 saying so', async () => {
+      const res = await target.post('')
+      expect(res.status).toBe(400)
+      expect(res.body).toMatchObject({ field: '(body)', detail: expect.stringMatching(/^empty body/) })
+    })
+
+    for (const type of ['application/json-seq', 'application/json, text/plain', 'text/json'])
+      it(`Content-Type ${type} → 415`, async () => {
+        const res = await target.post(JSON.stringify(ok), { 'Content-Type': type })
+        expect(res.status).toBe(415)
+      })
+
+    it('Content-Type application/json; charset=utf-8 is JSON', async () => {
+      const res = await target.post({ ...anonymous, k: 1 }, { 'Content-Type': 'application/json; charset=utf-8' })
+      expect(res.status).toBe(200)
     })
 
     it('a body over the limit → 413', async () => {

@@ -8,6 +8,13 @@
  *   /stranger/… 200, valid JSON naming an id that was not asked for
  *   /reject/…   400 (the origin refuses what it was sent)
  *   /passthrough/… a valid answer in which the origin could not score (path "passthrough")
+ *   /injected/… a valid answer whose model string carries a header line
+ *   /bloated/…  a valid answer with a 200 KB model string
+ *   /huge/…     a 16 MB answer, streamed
+ *   /redirect/… 307 to /answer/… on the same server
+ *   /nulls/…    path "origin" with every score null
+ *   /limited/…  429 with Retry-After: 60
+ *   /deny/…     401
  * `GET /calls/<path prefix>` returns what reached it under that prefix (headers and bodies), so a
  * test can check what the edge forwarded.
  */
@@ -85,6 +92,38 @@ export default async function setup(project: TestProject) {
         return
       case 'garbage':
         return res.end('<html>surprise</html>')
+      case 'injected':
+      case 'bloated':
+      case 'nulls':
+        res.setHeader('Content-Type', 'application/json')
+        return res.end(
+          JSON.stringify({
+            items: ids.slice(0, k).map((id, i) => ({ id, score: mode === 'nulls' ? null : -i })),
+            path: 'origin',
+            model:
+              mode === 'injected' ? 'm\r\nX-Injected: yes' : mode === 'bloated' ? 'm'.repeat(200_000) : 'origin-test',
+          }),
+        )
+      case 'huge': {
+        res.setHeader('Content-Type', 'application/json')
+        // A valid answer but for 16 MB of padding in a field the contract ignores.
+        const chunk = 'x'.repeat(2 ** 20)
+        res.write('{"pad":"')
+        for (let i = 0; i < 16 && !res.destroyed; i++) await new Promise((r) => res.write(chunk, r))
+        const items = ids.slice(0, k).map((id, i) => ({ id, score: -i }))
+        return res.end(`","items":${JSON.stringify(items)},"path":"origin","model":"origin-test"}`)
+      }
+      case 'redirect':
+        res.statusCode = 307
+        res.setHeader('Location', url.pathname.replace(/^\/redirect\//, '/answer/'))
+        return res.end()
+      case 'limited':
+        res.statusCode = 429
+        res.setHeader('Retry-After', '60')
+        return res.end('slow down')
+      case 'deny':
+        res.statusCode = 401
+        return res.end('who are you')
       case 'stranger':
         res.setHeader('Content-Type', 'application/json')
         return res.end(

@@ -102,6 +102,18 @@ describe('lifecycle', () => {
 })
 
 describe('the request log', () => {
+  it('says why a 4xx was refused: the problem, the field and the body size', async () => {
+    const { url } = await startTestOrigin()
+    const log = vi.spyOn(console, 'log').mockImplementation(() => {})
+    try {
+      await post(url, '{"query": 7, "candidates": ["a"]}', { 'X-Request-Id': 'bad-req-1' })
+      const line = log.mock.calls.map((args) => JSON.parse(String(args[0]))).find((l) => l.request_id === 'bad-req-1')
+      expect(line).toMatchObject({ status: 400, problem: 'Invalid request', field: 'query', body_bytes: 33 })
+    } finally {
+      log.mockRestore()
+    }
+  })
+
   it('writes one JSON line per request with the request id the edge sent, and no user data', async () => {
     const { url } = await startTestOrigin()
     const log = vi.spyOn(console, 'log').mockImplementation(() => {})

@@ -50,7 +50,8 @@ function deps(c: Context<EdgeEnv>): RerankDeps {
     store: embeddingStore(c.env, config),
     head: isolateHead(),
     origin: new OriginClient(config.ORIGIN_URL, config.ORIGIN_TOKEN, originBreaker(config)),
-    deadlineAt: c.get('arrivedAt') + config.ORIGIN_DEADLINE_MS,
+    // From now, after the body was read and validated: a slow upload is not the origin's time.
+    deadlineAt: Date.now() + config.ORIGIN_DEADLINE_MS,
     requestId: c.get('requestId'),
     time: async (name, fn) => {
       startTime(c, name)
@@ -63,6 +64,10 @@ function deps(c: Context<EdgeEnv>): RerankDeps {
     note: (fields) => note(c, fields),
   }
 }
+
+/** Browsers and shared caches may keep anonymous answers; a personalized one is the user's alone. */
+const cacheControl = (personalized: boolean, maxAge: number) =>
+  `${personalized ? 'private' : 'public'}, max-age=${Math.max(0, maxAge)}`
 
 async function serve(c: Context<EdgeEnv>, req: RerankRequest): Promise<Response> {
   const d = deps(c)
@@ -78,10 +83,12 @@ async function serve(c: Context<EdgeEnv>, req: RerankRequest): Promise<Response>
     const hit = key ? await cache.get(key) : null
     if (hit) {
       note(c, { cache: 'HIT', path: hit.headers['X-Rerank-Path'] })
+      // The remaining lifetime, not a fresh one: a hit must not restart the TTL downstream.
       return c.body(hit.body, 200, {
         ...hit.headers,
         'X-Cache': 'HIT',
-        'Cache-Control': `public, max-age=${d.config.CACHE_TTL_S}`,
+        Age: String(hit.ageSeconds),
+        'Cache-Control': cacheControl(source !== null, d.config.CACHE_TTL_S - hit.ageSeconds),
       })
     }
   } catch (e) {
@@ -119,10 +126,11 @@ async function serve(c: Context<EdgeEnv>, req: RerankRequest): Promise<Response>
   return c.body(body, 200, {
     ...headers,
     'X-Cache': 'MISS',
-    'Cache-Control': answer.cacheable && cache.enabled ? `public, max-age=${d.config.CACHE_TTL_S}` : 'no-store',
+    'Cache-Control':
+      answer.cacheable && cache.enabled ? cacheControl(source !== null, d.config.CACHE_TTL_S) : 'no-store',
   })
 }
 
 export const rerankRoutes = new Hono<EdgeEnv>()
-  .post('/rerank', ...rerankBody, (c) => serve(c, c.req.valid('json')))
+  .post('/rerank', ...rerankBody, (c) => serve(c, c.get('rerankRequest')))
   .get('/rerank', zValidator('query', RerankQuery, invalid), (c) => serve(c, c.req.valid('query')))

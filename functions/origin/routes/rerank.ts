@@ -32,7 +32,7 @@ function deadline(c: Context<OriginEnv>, service: OriginService): number | Respo
 
 export function rerankRoutes(service: OriginService) {
   return new Hono<OriginEnv>().post('/rerank', ...rerankBody, async function rerank(c) {
-    const req = c.req.valid('json')
+    const req = c.get('rerankRequest')
     const deadlineAt = deadline(c, service)
     if (deadlineAt instanceof Response) return deadlineAt
     const source = historySource(req, service.rerank.historyLimit)
