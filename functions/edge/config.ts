@@ -42,7 +42,8 @@ const Config = z.object({
   CACHE_TTL_S: int(0, 86_400).default(300),
   KV_CACHE_TTL_S: int(30, 86_400).default(300),
   HISTORY_LIMIT: int(0, 200).default(50),
-  VECTOR_CACHE_MB: int(0, 64).default(16),
+  // An isolate has 128 MB for everything: half of it at most for decoded records.
+  VECTOR_CACHE_MB: int(0, 32).default(16),
 })
 export type EdgeConfig = z.output<typeof Config>
 

@@ -45,9 +45,20 @@ export interface Lookup {
 
 /** A decoded record as the LRU keeps it and lookups hand it out (no copy): a query's vector, or an
  *  item's features. */
-type Decoded = Float32Array | ItemFeatures
+export type Decoded = Float32Array | ItemFeatures
 
 let records: LRUCache<string, Decoded> | undefined
+
+/**
+ * What one LRU entry is charged: its floats, its key, and what V8 holds around them (the typed
+ * array and its buffer, the record object, the LRU's own slots), charged generously so that
+ * VECTOR_CACHE_MB bounds real memory, not just the floats.
+ */
+export const ENTRY_OVERHEAD_BYTES = 512
+
+export function recordCharge(value: Decoded, key: string): number {
+  return (value instanceof Float32Array ? value : value.vector).byteLength + 2 * key.length + ENTRY_OVERHEAD_BYTES
+}
 
 /** The isolate's LRU; entries live as long as KV's own edge cache, so a re-seeded price or vector
  * reaches the head within twice `cacheTtl` rather than whenever the isolate dies. */
@@ -57,7 +68,7 @@ function recordCache(bytes: number, ttlS: number): LRUCache<string, Decoded> | u
     records = new LRUCache<string, Decoded>({
       maxSize: bytes,
       ttl: ttlS * 1000,
-      sizeCalculation: (v, k) => (v instanceof Float32Array ? v : v.vector).byteLength + 2 * k.length + 72,
+      sizeCalculation: recordCharge,
     })
   return records
 }

@@ -3,7 +3,7 @@
  * the route only wires them to HTTP. Faults never throw out of `rerank`: each adds a reason, the
  * next path is tried (edge head, origin), and the last resort is the input order ("passthrough").
  */
-import { rankByScore, retrievalOrder } from '../shared/ranking.ts'
+import { rankByScore, rankItems, retrievalOrder } from '../shared/ranking.ts'
 import {
   historySource,
   type Candidate,
@@ -160,8 +160,11 @@ async function scoreAtOrigin(req: RerankRequest, f: Fetched, d: RerankDeps): Pro
     const answer = await d.time('origin', () =>
       d.origin.rerank({
         body: {
-          query: req.query, // normalized by the schema, as the cache key is: one key, one answer
-          candidates: req.candidates,
+          // Only what the cache key holds, so one key means one answer whatever the origin reads:
+          // the normalized query, the candidates' ids in id order (no caller order, no retrieval
+          // scores), the resolved history.
+          query: req.query,
+          candidates: req.candidates.map((c) => c.id).sort(),
           ...(f.history.length ? { user: { history: f.history } } : {}),
           ...(req.k !== undefined ? { k: req.k } : {}),
           mode: 'full',
@@ -173,7 +176,7 @@ async function scoreAtOrigin(req: RerankRequest, f: Fetched, d: RerankDeps): Pro
       }),
     )
     const reasons = [...f.reasons.filter((r) => !EDGE_ONLY.has(r)), ...(answer.degraded ?? [])]
-    return respond('origin', answer.items, req, answer.model, reasons, fallback)
+    return respond('origin', rankItems(answer.items), req, answer.model, reasons, fallback)
   } catch (e) {
     if (!(e instanceof OriginFailure)) throw e
     d.note({ origin_error: e.message })

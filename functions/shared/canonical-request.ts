@@ -4,8 +4,9 @@
  *
  * - The query is normalized (the schema does it, as KV keys need it).
  * - Candidates are sorted by id: the models read no position (and no retrieval score), so their
- *   order and scores do not change a model's answer. Answers that do depend on them
- *   (passthrough, or any degraded answer) are never cached.
+ *   order and scores do not change a model's answer. The origin is sent exactly this form, so
+ *   whatever it reads, one key means one answer. Answers that do depend on them (passthrough, or
+ *   any degraded answer) are never cached.
  * - The user id enters only hashed; the history in its order (newest first matters).
  */
 import { sha256Hex, userHash } from './kv-keys.ts'

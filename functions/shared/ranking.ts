@@ -23,3 +23,10 @@ export function retrievalOrder(candidates: { id: string; score?: number }[]): { 
     : candidates
   return ranked.map(({ id, score }) => ({ id, score: score ?? null }))
 }
+
+/** An answer's items in the one ordering: scored ones by score (ties by id), then unscored ones by id. */
+export function rankItems(items: { id: string; score: number | null }[]): { id: string; score: number | null }[] {
+  const scored = items.filter((i): i is Scored => i.score !== null)
+  const unscored = items.filter((i) => i.score === null).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+  return [...rankByScore(scored), ...unscored]
+}

@@ -1,6 +1,9 @@
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
 import { beforeAll, describe, expect, inject, it } from 'vitest'
 import { app } from '../../functions/edge/app.ts'
+import { edgeConfig, type Bindings } from '../../functions/edge/config.ts'
+import { recordCharge } from '../../functions/edge/embedding-store.ts'
+import { itemKey } from '../../functions/shared/kv-keys.ts'
 import { answerByteCap, Breaker } from '../../functions/edge/origin-client.ts'
 import { manifest } from '../../functions/edge/artifacts.ts'
 import { bindings, call, FIXTURES, originCalls, originUrl, seedFixtureKv } from './harness.ts'
@@ -84,6 +87,36 @@ describe('Breaker and Retry-After', () => {
 })
 
 describe('one caller must not shape another’s answer', () => {
+  it('an order-sensitive origin answers the same for every order of the same candidates', async () => {
+    const url = originUrl('answer') // reverses the list it is sent
+    const ids = ['i000003', 'i000001', 'i000002']
+    const orders = [ids, [...ids].reverse(), [ids[1], ids[2], ids[0]]]
+    const answers = []
+    for (const candidates of orders)
+      answers.push(
+        (await call({ query: request.query, candidates, mode: 'full' }, { vars: { ORIGIN_URL: url } })).body.items,
+      )
+    expect(answers[1]).toEqual(answers[0])
+    expect(answers[2]).toEqual(answers[0])
+    const sent = await originCalls(url)
+    expect(sent[0].body.candidates).toEqual([...ids].sort()) // id order, no retrieval scores
+  })
+
+  it('what the origin answered is cached in the one ordering (by score, ties by id)', async () => {
+    const vars = { ORIGIN_URL: originUrl('answer') }
+    const candidates = [
+      { id: 'i000002', score: 0.1 },
+      { id: 'i000001', score: 0.9 },
+    ]
+    const first = await call({ query: request.query, candidates, mode: 'full' as const }, { vars })
+    const again = await call(
+      { query: request.query, candidates: [...candidates].reverse(), mode: 'full' as const },
+      { vars },
+    )
+    expect(again.res.headers.get('X-Cache')).toBe('HIT')
+    expect(again.body.items).toEqual(first.body.items)
+  })
+
   it('a personalized answer is private; an anonymous one public', async () => {
     const { request: anon } = FIXTURES.anonymous
     const { request: personal } = FIXTURES.history
@@ -129,5 +162,17 @@ describe('limits that hold', () => {
     await waitOnExecutionContext(ctx)
     expect(res.status).toBe(200)
     expect(((await res.json()) as { path: string }).path).toBe('origin')
+  })
+})
+
+describe('the record cache bounds real memory', () => {
+  it('charges a 64-d record at least what V8 holds for it (~666 bytes)', () => {
+    const record = { vector: new Float32Array(64), price: 9.5 }
+    expect(recordCharge(record, itemKey(manifest.embedding.kv_prefix, 'i000001'))).toBeGreaterThanOrEqual(666)
+  })
+
+  it('refuses a VECTOR_CACHE_MB a 128 MB isolate cannot hold, naming it', () => {
+    expect(() => edgeConfig({ VECTOR_CACHE_MB: '64' } as Bindings)).toThrow(/VECTOR_CACHE_MB/)
+    expect(edgeConfig({ VECTOR_CACHE_MB: '32' } as Bindings).VECTOR_CACHE_MB).toBe(32)
   })
 })

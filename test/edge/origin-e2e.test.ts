@@ -17,8 +17,9 @@ const vars = (origin: keyof typeof origins, more: Record<string, string> = {}) =
   ...more,
 })
 
-/** What the origin answers to `body` when asked directly. */
-async function fromOrigin(body: unknown) {
+/** What the origin answers to `body` when asked directly, its candidates as the edge sends them (ids, in id order). */
+async function fromOrigin(request: { candidates: (string | { id: string })[] } & Record<string, unknown>) {
+  const body = { ...request, candidates: request.candidates.map((c) => (typeof c === 'string' ? c : c.id)).sort() }
   const res = await fetch(`${origins.full}/v1/rerank`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${origins.token}` },
