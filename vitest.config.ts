@@ -16,13 +16,21 @@ export default defineConfig({
       },
       // The edge worker: inside workerd, with the bindings wrangler.toml declares; its origins are
       // real local HTTP servers (test/edge/origin-server.ts, test/edge/real-origins.ts). The origin
-      // vars are pinned empty, whatever a local `.dev.vars` (written by npm start) says.
+      // vars are pinned empty and the user-key secret to a test one, whatever a local `.dev.vars`
+      // (written by npm start) says.
       {
         extends: true,
         plugins: [
           cloudflareTest({
             wrangler: { configPath: './wrangler.toml' },
-            miniflare: { bindings: { ORIGIN_URL: '', ORIGIN_TOKEN: '' } },
+            miniflare: {
+              bindings: {
+                ORIGIN_URL: '',
+                ORIGIN_TOKEN: '',
+                USER_KEY_SECRET: 'edge-rerank-test-user-key',
+                USER_KEY_VERSION: 'v1',
+              },
+            },
           }),
         ],
         test: {

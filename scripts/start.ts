@@ -2,34 +2,23 @@
  * `npm start`: the edge worker and the full-model origin on the committed defaults, wired
  * together. Seeds wrangler's local KV from the committed release when it is empty (or holds
  * another release), starts the origin (the teacher on onnxruntime-node, SYNTHETIC catalog), shares
- * a generated bearer token with the edge through `.dev.vars` (kept, so a second start reuses it),
+ * a generated bearer token with the edge through `.dev.vars` (kept, so a second start reuses it, as
+ * it does the user-key secret kv:seed generates there),
  * then runs `wrangler dev`. Ctrl-C stops both.
  */
 import { spawn } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { originConfig } from '../functions/origin/config.ts'
+import { DEV_VARS, updateDevVars } from './dev-vars.ts'
 import { ensureSeeded } from './kv/seed.ts'
 import { launchOrigin } from './origin/parts.ts'
 
 const EDGE_PORT = process.env.PORT ?? '8787'
 const ORIGIN_PORT = process.env.ORIGIN_PORT ?? '8788'
-const DEV_VARS = '.dev.vars'
-
-/** `.dev.vars` (dotenv lines) with ORIGIN_URL and ORIGIN_TOKEN set; an existing token is kept. */
-function wireDevVars(originUrl: string): string {
-  const lines = existsSync(DEV_VARS) ? readFileSync(DEV_VARS, 'utf8').split('\n').filter(Boolean) : []
-  const value = (key: string) => lines.find((l) => l.startsWith(`${key}=`))?.slice(key.length + 1)
-  const token = value('ORIGIN_TOKEN') || randomBytes(24).toString('base64url')
-  const kept = lines.filter((l) => !/^(ORIGIN_URL|ORIGIN_TOKEN)=/.test(l))
-  writeFileSync(DEV_VARS, [...kept, `ORIGIN_URL=${originUrl}`, `ORIGIN_TOKEN=${token}`, ''].join('\n'))
-  return token
-}
 
 await ensureSeeded({ target: 'local', models: 'models', world: 'data/worlds/default' })
 const originUrl = `http://127.0.0.1:${ORIGIN_PORT}`
-const token = wireDevVars(originUrl)
+const token = updateDevVars({ ORIGIN_URL: originUrl }, ['ORIGIN_TOKEN']).get('ORIGIN_TOKEN')!
 const origin = await launchOrigin(originConfig({ ...process.env, PORT: ORIGIN_PORT, ORIGIN_TOKEN: token }))
 console.log(`origin: ${origin.url} ready (token in ${DEV_VARS})`)
 

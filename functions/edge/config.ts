@@ -28,6 +28,10 @@ export type Bindings = {
   HISTORY_LIMIT?: string
   /** In-isolate LRU of decoded records, in MiB. */
   VECTOR_CACHE_MB?: string
+  /** Secret (`wrangler secret put USER_KEY_SECRET`): user ids are keyed with it (kv:seed uses the same). */
+  USER_KEY_SECRET?: string
+  /** Which secret that is (`v1`, `v2`, …): stored histories live under `hist/<version>/`. */
+  USER_KEY_VERSION?: string
 }
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max)
@@ -44,6 +48,11 @@ const Config = z.object({
   HISTORY_LIMIT: int(0, 200).default(50),
   // An isolate has 128 MB for everything: half of it at most for decoded records.
   VECTOR_CACHE_MB: int(0, 32).default(16),
+  USER_KEY_SECRET: z.string().min(16, 'use a secret of at least 16 characters').optional(),
+  USER_KEY_VERSION: z
+    .string()
+    .regex(/^v\d{1,4}$/, 'a key version is v1, v2, …')
+    .default('v1'),
 })
 export type EdgeConfig = z.output<typeof Config>
 

@@ -1,7 +1,7 @@
 /**
  * Reads what the head needs from Workers KV: item records (vector + catalog price) and query
  * vectors (embedding codec text under the release's versioned prefix) and user histories (by
- * hashed user id).
+ * keyed user hash).
  *
  * KV bulk reads take at most 100 keys and only text/JSON, so keys go out in chunks of 100,
  * concurrently, as text with `cacheTtl`. Decoded records stay in an in-isolate LRU bounded in
@@ -10,7 +10,7 @@
 import { LRUCache } from 'lru-cache'
 import { CorruptEmbedding, readItemFeatures, readQueryVector } from '../shared/embedding-codec.ts'
 import type { ItemFeatures } from '../shared/head-inputs.ts'
-import { historyKey, itemKey, metaKey, queryKey } from '../shared/kv-keys.ts'
+import { itemKey, metaKey, queryKey } from '../shared/kv-keys.ts'
 import { ITEM_ID } from '../shared/rerank-api.ts'
 
 const KV_BULK_LIMIT = 100
@@ -152,7 +152,8 @@ export class EmbeddingStore {
     query: string
     ids: string[]
     history?: string[]
-    userId?: string
+    /** The KV key of a user's stored history (functions/shared/kv-keys.ts `historyKey`), to read it. */
+    historyKey?: string
     historyLimit: number
   }): Promise<Lookup> {
     const { prefix } = this.opts
@@ -167,7 +168,7 @@ export class EmbeddingStore {
     }
     const wanted = new Map<string, string>([[QUERY, await queryKey(prefix, req.query)]])
     for (const id of [...req.ids, ...(req.history ?? [])]) wanted.set(id, itemKey(prefix, id))
-    const hKey = req.history === undefined && req.userId !== undefined ? await historyKey(req.userId) : undefined
+    const hKey = req.history === undefined ? req.historyKey : undefined
     const values = await this.#round(wanted, hKey ? [hKey] : [], out)
     if (hKey) {
       const text = values.get(hKey) ?? null

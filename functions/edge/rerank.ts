@@ -3,6 +3,7 @@
  * the route only wires them to HTTP. Faults never throw out of `rerank`: each adds a reason, the
  * next path is tried (edge head, origin), and the last resort is the input order ("passthrough").
  */
+import { historyKey, type UserKeySecret } from '../shared/kv-keys.ts'
 import { rankByScore, rankItems, retrievalOrder } from '../shared/ranking.ts'
 import {
   historySource,
@@ -48,6 +49,8 @@ export interface RerankDeps {
   deadlineAt: number
   /** The request's id, forwarded to the origin. */
   requestId?: string
+  /** The secret user ids are keyed with (USER_KEY_SECRET); without it no stored history is read. */
+  userKey?: UserKeySecret
   /** Runs `fn` as the named Server-Timing span. */
   time: <T>(name: 'kv' | 'infer' | 'origin', fn: () => Promise<T>) => Promise<T>
   /** Structured detail for the request's log line. */
@@ -79,6 +82,9 @@ async function fetchInputs(req: RerankRequest, d: RerankDeps): Promise<Fetched> 
   const source = historySource(req, d.config.HISTORY_LIMIT)
   const given = source && 'given' in source ? source.given : undefined
   const userId = source && 'userId' in source ? source.userId : undefined
+  // A stored history is found by the keyed user hash; without the key no history is read at all.
+  const hKey = userId !== undefined && d.userKey ? await historyKey(d.userKey, userId) : undefined
+  if (userId !== undefined && !d.userKey) (reasons.push('history_unavailable'), d.note({ user_key_secret: 'missing' }))
   let lookup: Lookup | null = null
   try {
     lookup = await d.time('kv', () =>
@@ -86,7 +92,7 @@ async function fetchInputs(req: RerankRequest, d: RerankDeps): Promise<Fetched> 
         query: req.query,
         ids: req.candidates.map((c) => c.id),
         history: given,
-        userId,
+        historyKey: hKey,
         historyLimit: d.config.HISTORY_LIMIT,
       }),
     )
@@ -95,7 +101,7 @@ async function fetchInputs(req: RerankRequest, d: RerankDeps): Promise<Fetched> 
     d.note({ kv_error: e.message })
     reasons.push('kv_unavailable')
     // With only a user id, the history lived in KV: personalization is lost.
-    if (userId !== undefined) reasons.push('history_unavailable')
+    if (hKey !== undefined) reasons.push('history_unavailable')
   }
   if (lookup) {
     d.note({ kv_reads: lookup.reads, lru_hits: lookup.lruHits })

@@ -9,22 +9,28 @@
  *   any degraded answer) are never cached.
  * - The user id enters only hashed; the history in its order (newest first matters).
  */
-import { sha256Hex, userHash } from './kv-keys.ts'
+import { sha256Hex, userHash, type UserKeySecret } from './kv-keys.ts'
 import { historySource, type RerankRequest } from './rerank-api.ts'
 
-async function canonicalRequest(req: RerankRequest, historyLimit: number): Promise<string> {
+async function canonicalRequest(req: RerankRequest, historyLimit: number, userKey?: UserKeySecret): Promise<string> {
   const history = historySource(req, historyLimit)
   const canonical = {
     q: req.query, // normalized by the schema
     c: req.candidates.map((c) => c.id).sort(),
     h: history && 'given' in history ? history.given : null,
-    u: history && 'userId' in history ? await userHash(history.userId) : null,
+    // Without the secret no history is read: such answers are degraded, and never cached.
+    u: history && 'userId' in history ? (userKey ? await userHash(userKey, history.userId) : 'unkeyed') : null,
     k: req.k ?? null,
     m: req.mode,
   }
   return JSON.stringify(canonical)
 }
 
-export async function requestHash(req: RerankRequest, modelVersion: string, historyLimit: number): Promise<string> {
-  return sha256Hex(`${modelVersion}\n${await canonicalRequest(req, historyLimit)}`)
+export async function requestHash(
+  req: RerankRequest,
+  modelVersion: string,
+  historyLimit: number,
+  userKey?: UserKeySecret,
+): Promise<string> {
+  return sha256Hex(`${modelVersion}\n${await canonicalRequest(req, historyLimit, userKey)}`)
 }

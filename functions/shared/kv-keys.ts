@@ -4,11 +4,14 @@
  * - `<kv_prefix>i/<item id>`            item record: vector + catalog price (embedding codec text)
  * - `<kv_prefix>q/<sha256(query)>`      query vector, by normalized query text
  * - `<kv_prefix>meta`                   JSON: what was uploaded under this prefix (written last)
- * - `hist/<sha256("user:" + user id)>`  JSON array of recent item ids, newest first
+ * - `hist/<version>/<hmac(secret, "user:" + user id)>`  JSON array of recent item ids, newest first
  *
  * Vectors live under the embedding version's prefix, so a new release's vectors can be uploaded
  * before the worker that reads them ships. Histories are item ids, independent of the model.
- * User ids are hashed: no user id appears in a key in clear.
+ * User ids are keyed with HMAC-SHA256 under a secret the edge and kv:seed share (USER_KEY_SECRET):
+ * no user id appears in a key in clear, and without the secret a key cannot be traced back to an id
+ * (a plain hash of sequential ids can be). The version names the secret, so keys can be rotated:
+ * upload under a new version with a new secret, then deploy the edge that reads it.
  */
 
 /** Lower-case, trimmed, inner whitespace collapsed: "  Red  Dress" and "red dress" are one query. */
@@ -24,6 +27,30 @@ export async function sha256Hex(text: string): Promise<string> {
 export const itemKey = (prefix: string, id: string) => `${prefix}i/${id}`
 export const queryKey = async (prefix: string, text: string) => `${prefix}q/${await sha256Hex(normalizeQuery(text))}`
 export const metaKey = (prefix: string) => `${prefix}meta`
-/** The user's key is also the only form of the user id that may appear in logs. */
-export const userHash = async (userId: string) => (await sha256Hex(`user:${userId}`)).slice(0, 32)
-export const historyKey = async (userId: string) => `hist/${await userHash(userId)}`
+/** The secret user ids are keyed with, and the version that names it. */
+export interface UserKeySecret {
+  secret: string
+  version: string
+}
+
+const hmacKeys = new Map<string, Promise<CryptoKey>>()
+
+/** HMAC-SHA256(secret, "user:" + id), hex, 32 characters: the only form of a user id that leaves a request. */
+export async function userHash(key: UserKeySecret, userId: string): Promise<string> {
+  let k = hmacKeys.get(key.secret)
+  if (!k) {
+    k = crypto.subtle.importKey('raw', new TextEncoder().encode(key.secret), { name: 'HMAC', hash: 'SHA-256' }, false, [
+      'sign',
+    ])
+    hmacKeys.set(key.secret, k)
+  }
+  const mac = await crypto.subtle.sign('HMAC', await k, new TextEncoder().encode(`user:${userId}`))
+  return Array.from(new Uint8Array(mac).subarray(0, 16), (b) => b.toString(16).padStart(2, '0')).join('')
+}
+
+export const historyKey = async (key: UserKeySecret, userId: string) =>
+  `hist/${key.version}/${await userHash(key, userId)}`
+
+/** Names a secret without revealing it (upload markers carry it, so a stale upload is noticed). */
+export const userKeyFingerprint = async (key: UserKeySecret) =>
+  `${key.version}:${(await userHash(key, '\u0000')).slice(0, 12)}`

@@ -11,7 +11,14 @@ import {
   EMBEDDING_CODEC,
   type Quantized,
 } from '../../functions/shared/embedding-codec.ts'
-import { historyKey, itemKey, metaKey, queryKey } from '../../functions/shared/kv-keys.ts'
+import {
+  historyKey,
+  itemKey,
+  metaKey,
+  queryKey,
+  userKeyFingerprint,
+  type UserKeySecret,
+} from '../../functions/shared/kv-keys.ts'
 import type { Manifest } from '../../functions/shared/manifest.ts'
 import { readNpy } from '../world/npy.ts'
 import { ensureWorld } from '../world/ensure.ts'
@@ -107,13 +114,14 @@ export const queryEntry = async (r: Release, world: World, query: number): Promi
   value: encodeQueryRecord(tableRow(r.queries, query)),
 })
 
-export const historyEntry = async (world: World, user: number): Promise<KvEntry> => ({
-  key: await historyKey(world.users.meta[user].id),
+export const historyEntry = async (world: World, user: number, userKey: UserKeySecret): Promise<KvEntry> => ({
+  key: await historyKey(userKey, world.users.meta[user].id),
   value: JSON.stringify(userHistory(world, user)),
 })
 
-/** The upload marker, written last: its presence means the prefix is complete. */
-export function metaEntry(r: Release, counts: Record<string, number>): KvEntry {
+/** The upload marker, written last: its presence means the prefix is complete. It names the
+ *  user-key secret the histories were keyed with (by fingerprint), so a changed secret re-seeds. */
+export function metaEntry(r: Release, counts: Record<string, number>, userKeys?: string): KvEntry {
   const { manifest } = r
   return {
     key: metaKey(manifest.embedding.kv_prefix),
@@ -123,12 +131,13 @@ export function metaEntry(r: Release, counts: Record<string, number>): KvEntry {
       codec: manifest.embedding.quantization.codec,
       synthetic: true,
       counts,
+      ...(userKeys ? { user_keys: userKeys } : {}),
     }),
   }
 }
 
 /** Every entry of the release, meta last. Queries sharing a text share a key (the first wins). */
-export async function allEntries(r: Release, world: World): Promise<KvEntry[]> {
+export async function allEntries(r: Release, world: World, userKey: UserKeySecret): Promise<KvEntry[]> {
   if (r.items.rows !== world.items.count || r.queries.rows !== world.queries.count)
     throw new Error(
       `the release's embeddings (${r.items.rows} items, ${r.queries.rows} queries) do not match the world (${world.items.count}, ${world.queries.count})`,
@@ -141,7 +150,8 @@ export async function allEntries(r: Release, world: World): Promise<KvEntry[]> {
     const e = await queryEntry(r, world, i)
     if (!seen.has(e.key)) (seen.add(e.key), entries.push(e), queries++)
   }
-  for (let u = 0; u < world.users.count; u++) entries.push(await historyEntry(world, u))
-  entries.push(metaEntry(r, { items: world.items.count, queries, users: world.users.count }))
+  for (let u = 0; u < world.users.count; u++) entries.push(await historyEntry(world, u, userKey))
+  const counts = { items: world.items.count, queries, users: world.users.count }
+  entries.push(metaEntry(r, counts, await userKeyFingerprint(userKey)))
   return entries
 }

@@ -9,7 +9,8 @@ import { spawnSync } from 'node:child_process'
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { SingleBar } from 'cli-progress'
-import { metaKey } from '../../functions/shared/kv-keys.ts'
+import { metaKey, userKeyFingerprint, type UserKeySecret } from '../../functions/shared/kv-keys.ts'
+import { userKeySecret } from '../dev-vars.ts'
 import { allEntries, readManifest, readRelease, releaseWorld, type KvEntry } from './entries.ts'
 
 export const BINDING = 'EMBEDDINGS'
@@ -21,6 +22,8 @@ export interface SeedOptions {
   models: string
   world: string
   persistTo?: string
+  /** The secret user ids are keyed with; by default the target's (scripts/dev-vars.ts). */
+  userKey?: UserKeySecret
 }
 
 function wrangler(args: string[], opts: SeedOptions, capture = false) {
@@ -32,11 +35,13 @@ function wrangler(args: string[], opts: SeedOptions, capture = false) {
   })
 }
 
-/** Seeds KV unless it already holds this release (its upload marker names the release). */
+/** Seeds KV unless it already holds this release, its histories keyed with this secret. */
 export async function ensureSeeded(opts: SeedOptions): Promise<void> {
   const marker = seededMarker(opts)
   const release = readManifest(opts.models).version
-  if (marker && (JSON.parse(marker) as { release?: string }).release === release)
+  const keys = await userKeyFingerprint(opts.userKey ?? userKeySecret(opts.target))
+  const held = marker ? (JSON.parse(marker) as { release?: string; user_keys?: string }) : null
+  if (held?.release === release && held.user_keys === keys)
     console.log(`kv:seed: ${opts.target} KV already holds release ${release}`)
   else await seedKv(opts)
 }
@@ -78,7 +83,11 @@ export function uploadEntries(entries: KvEntry[], dir: string, opts: SeedOptions
 export async function seedKv(opts: SeedOptions): Promise<void> {
   const started = performance.now()
   const release = readRelease(opts.models)
-  const entries = await allEntries(release, releaseWorld(release, opts.world))
+  const entries = await allEntries(
+    release,
+    releaseWorld(release, opts.world),
+    opts.userKey ?? userKeySecret(opts.target),
+  )
   console.log(
     `kv:seed: ${entries.length} entries (release ${release.manifest.version}, prefix ${release.manifest.embedding.kv_prefix}, SYNTHETIC world) → ${opts.target} KV`,
   )

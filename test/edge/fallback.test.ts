@@ -6,7 +6,7 @@ import { EmbeddingStore } from '../../functions/edge/embedding-store.ts'
 import { Breaker, OriginClient } from '../../functions/edge/origin-client.ts'
 import { rerank, type RerankDeps } from '../../functions/edge/rerank.ts'
 import { RerankHead } from '../../functions/edge/rerank-head.ts'
-import { historyKey, itemKey } from '../../functions/shared/kv-keys.ts'
+import { itemKey } from '../../functions/shared/kv-keys.ts'
 import { RerankRequest } from '../../functions/shared/rerank-api.ts'
 import {
   answerIds as ids,
@@ -18,6 +18,7 @@ import {
   originUrl,
   repriced,
   seedFixtureKv,
+  storedHistoryKey,
 } from './harness.ts'
 
 // Every fallback trigger and fault, with the origin played by a real HTTP server
@@ -55,7 +56,7 @@ describe('auto mode falls back to the origin', () => {
     expect(await originCalls(url)).toHaveLength(0)
     const full = await call({ ...request, mode: 'full' }, { vars: { ...noCache, ORIGIN_URL: url, HISTORY_LIMIT: '7' } })
     expect(full.body.path).toBe('origin')
-    const stored = JSON.parse((await bindings.EMBEDDINGS.get(await historyKey(request.user!.id!)))!) as string[]
+    const stored = JSON.parse((await bindings.EMBEDDINGS.get(await storedHistoryKey(request.user!.id!)))!) as string[]
     expect(stored.length).toBeGreaterThan(7)
     const [sent] = await originCalls(url)
     expect(sent.body.user).toEqual({ history: stored.slice(0, 7) })
@@ -222,7 +223,7 @@ describe('edge faults', () => {
 
   it('a corrupt stored history: the answer says history_unavailable, even from the origin', async () => {
     const user = 'u-with-a-broken-history'
-    await bindings.EMBEDDINGS.put(await historyKey(user), '{"not": "a list"}')
+    await bindings.EMBEDDINGS.put(await storedHistoryKey(user), '{"not": "a list"}')
     const request = { ...FIXTURES.anonymous.request, user: { id: user } }
     const atEdge = await call(request, { vars: noCache })
     expect(atEdge.body).toMatchObject({ path: 'edge', degraded: ['history_unavailable'] })

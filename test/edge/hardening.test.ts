@@ -3,10 +3,19 @@ import { beforeAll, describe, expect, inject, it } from 'vitest'
 import { app } from '../../functions/edge/app.ts'
 import { edgeConfig, type Bindings } from '../../functions/edge/config.ts'
 import { recordCharge } from '../../functions/edge/embedding-store.ts'
-import { itemKey } from '../../functions/shared/kv-keys.ts'
+import { historyKey, itemKey, sha256Hex } from '../../functions/shared/kv-keys.ts'
 import { answerByteCap, Breaker } from '../../functions/edge/origin-client.ts'
 import { manifest } from '../../functions/edge/artifacts.ts'
-import { bindings, call, FIXTURES, originCalls, originUrl, seedFixtureKv } from './harness.ts'
+import {
+  bindings,
+  call,
+  FIXTURES,
+  originCalls,
+  originUrl,
+  seedFixtureKv,
+  storedHistoryKey,
+  userKey,
+} from './harness.ts'
 
 // What a misbehaving origin can do to the edge (issue: edge hardening). None may answer 5xx,
 // poison the cache or leak the request elsewhere.
@@ -174,5 +183,25 @@ describe('the record cache bounds real memory', () => {
   it('refuses a VECTOR_CACHE_MB a 128 MB isolate cannot hold, naming it', () => {
     expect(() => edgeConfig({ VECTOR_CACHE_MB: '64' } as Bindings)).toThrow(/VECTOR_CACHE_MB/)
     expect(edgeConfig({ VECTOR_CACHE_MB: '32' } as Bindings).VECTOR_CACHE_MB).toBe(32)
+  })
+})
+
+describe('user-history keys', () => {
+  it('are keyed with the secret: not the plain hash of the id, and another secret gives another key', async () => {
+    const key = await storedHistoryKey('u00042')
+    expect(key).toMatch(/^hist\/v1\/[0-9a-f]{32}$/)
+    expect(key).not.toContain((await sha256Hex('user:u00042')).slice(0, 32))
+    expect(await historyKey({ secret: 'another-secret-of-16+', version: 'v1' }, 'u00042')).not.toBe(key)
+    expect(await historyKey({ ...userKey, version: 'v2' }, 'u00042')).toBe(key.replace('/v1/', '/v2/'))
+  })
+
+  it('without USER_KEY_SECRET no stored history is read: history_unavailable, never that user’s history', async () => {
+    const { request } = FIXTURES['user-id']
+    const keyed = await call(request, { vars: { CACHE_TTL_S: '0' } })
+    expect(keyed.body.degraded).toBeUndefined()
+    const unkeyed = await call(request, { vars: { CACHE_TTL_S: '0', USER_KEY_SECRET: '' } })
+    expect(unkeyed.body).toMatchObject({ path: 'edge', degraded: ['history_unavailable'] })
+    const anonymous = await call({ ...request, user: undefined }, { vars: { CACHE_TTL_S: '0' } })
+    expect(unkeyed.body.items).toEqual(anonymous.body.items)
   })
 })

@@ -13,8 +13,10 @@ import expectedUnknownItems from '../fixtures/expected/unknown-items.json'
 import expectedUnknownQuery from '../fixtures/expected/unknown-query.json'
 import expectedUserId from '../fixtures/expected/user-id.json'
 import kv from '../fixtures/kv.json'
+import histories from '../fixtures/histories.json'
 import { app } from '../../functions/edge/app.ts'
 import type { Bindings } from '../../functions/edge/config.ts'
+import { historyKey, type UserKeySecret } from '../../functions/shared/kv-keys.ts'
 import { candidateId, type RerankRequestInput, type RerankResponse } from '../../functions/shared/rerank-api.ts'
 import type { Expected } from '../../scripts/fixtures/build.ts'
 
@@ -42,9 +44,18 @@ export function repriced(record: string, f: (price: number) => number): string {
   return btoa(String.fromCharCode(...bytes))
 }
 
-/** Puts the fixture slice of the release into the real (local) KV namespace. */
+/** The test deployment's user-key secret (vitest.config.ts pins it). */
+export const userKey: UserKeySecret = { secret: bindings.USER_KEY_SECRET!, version: bindings.USER_KEY_VERSION ?? 'v1' }
+
+/** Where the edge finds a user's stored history in this test deployment. */
+export const storedHistoryKey = (userId: string) => historyKey(userKey, userId)
+
+/** Puts the fixture slice of the release, and the fixture users' histories, into the real (local) KV namespace. */
 export async function seedFixtureKv(): Promise<void> {
-  await Promise.all(kv.map((e) => bindings.EMBEDDINGS.put(e.key, e.value)))
+  await Promise.all([
+    ...kv.map((e) => bindings.EMBEDDINGS.put(e.key, e.value)),
+    ...histories.map(async (h) => bindings.EMBEDDINGS.put(await storedHistoryKey(h.user), JSON.stringify(h.history))),
+  ])
 }
 
 export const originUrl = (behaviour: string, tag = crypto.randomUUID()) => `${inject('originUrl')}/${behaviour}/${tag}/`

@@ -1,8 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import { inject } from 'vitest'
 import { manifest } from '../../functions/edge/artifacts.ts'
-import { historyKey } from '../../functions/shared/kv-keys.ts'
-import { answerIds as ids, bindings, call, FIXTURES, inputOrder, seedFixtureKv } from './harness.ts'
+import { answerIds as ids, bindings, call, FIXTURES, inputOrder, seedFixtureKv, storedHistoryKey } from './harness.ts'
 
 // The edge (real KV, real ORT-web head, in workerd) falling back to the real origin (the
 // committed teacher on onnxruntime-node, over HTTP): test/edge/real-origins.ts.
@@ -42,7 +41,7 @@ describe('the edge with the real origin', () => {
   it('forwards the history the edge read for a user id, and the teacher personalizes with it', async () => {
     const { request } = FIXTURES['user-id']
     const { body } = await call({ ...request, mode: 'full' }, { vars: vars('full') })
-    const stored = JSON.parse((await bindings.EMBEDDINGS.get(await historyKey(request.user!.id!)))!) as string[]
+    const stored = JSON.parse((await bindings.EMBEDDINGS.get(await storedHistoryKey(request.user!.id!)))!) as string[]
     const direct = await fromOrigin({ ...request, user: { history: stored.slice(0, 50) } })
     expect(body.path).toBe('origin')
     expect(body.items).toEqual(direct.items)

@@ -53,6 +53,7 @@ function deps(c: Context<EdgeEnv>): RerankDeps {
     // From now, after the body was read and validated: a slow upload is not the origin's time.
     deadlineAt: Date.now() + config.ORIGIN_DEADLINE_MS,
     requestId: c.get('requestId'),
+    userKey: config.USER_KEY_SECRET ? { secret: config.USER_KEY_SECRET, version: config.USER_KEY_VERSION } : undefined,
     time: async (name, fn) => {
       startTime(c, name)
       try {
@@ -79,7 +80,7 @@ async function serve(c: Context<EdgeEnv>, req: RerankRequest): Promise<Response>
   let key: string | undefined
   try {
     // No hashing of the canonical request when there is no cache to ask.
-    key = cache.enabled ? await cache.key(req, d.model, d.config.HISTORY_LIMIT) : undefined
+    key = cache.enabled ? await cache.key(req, d.model, d.config.HISTORY_LIMIT, d.userKey) : undefined
     const hit = key ? await cache.get(key) : null
     if (hit) {
       note(c, { cache: 'HIT', path: hit.headers['X-Rerank-Path'] })
