@@ -19,6 +19,9 @@ export interface RankerMetrics {
   oracle_gain_share: number
   /** The same share computed on label NDCG@10. */
   oracle_gain_share_labels: number
+  /** The same true-gain share against `history_oracle` (the ceiling of a model reading the history),
+   *  when that reference is among the rankers. */
+  history_oracle_gain_share?: number
 }
 
 export interface Evaluation {
@@ -126,12 +129,19 @@ export function evaluate(world: World, split: Split, scoresByRanker: Record<stri
   )
   const share = (x: number, key: 'ndcg@10' | 'ndcg@10_true') =>
     (x - raw.retrieval[key]) / (raw.oracle[key] - raw.retrieval[key])
+  const ceiling = raw.history_oracle?.['ndcg@10_true']
   const rankers: Record<string, RankerMetrics> = {}
   for (const [name, m] of Object.entries(raw))
     rankers[name] = {
       ...m,
       oracle_gain_share: share(m['ndcg@10_true'], 'ndcg@10_true'),
       oracle_gain_share_labels: share(m['ndcg@10'], 'ndcg@10'),
+      ...(ceiling === undefined
+        ? {}
+        : {
+            history_oracle_gain_share:
+              (m['ndcg@10_true'] - raw.retrieval['ndcg@10_true']) / (ceiling - raw.retrieval['ndcg@10_true']),
+          }),
     }
   const { sessions, rows } = splitRows(world, split)
   return { split, sessions: sessions.length, candidates: rows, rankers }
@@ -149,9 +159,12 @@ const COLUMNS: (keyof RankerMetrics)[] = [
 
 /** A fixed-width text table of an evaluation. */
 export function formatTable(ev: Evaluation): string {
-  const head = ['ranker'.padEnd(14), ...COLUMNS.map((c) => c.padStart(c.length > 9 ? c.length : 9))].join(' ')
+  const first = Object.values(ev.rankers)[0]
+  const columns =
+    first?.history_oracle_gain_share === undefined ? COLUMNS : [...COLUMNS, 'history_oracle_gain_share' as const]
+  const head = ['ranker'.padEnd(14), ...columns.map((c) => c.padStart(c.length > 9 ? c.length : 9))].join(' ')
   const lines = Object.entries(ev.rankers).map(([name, m]) =>
-    [name.padEnd(14), ...COLUMNS.map((c) => m[c].toFixed(4).padStart(c.length > 9 ? c.length : 9))].join(' '),
+    [name.padEnd(14), ...columns.map((c) => m[c]!.toFixed(4).padStart(c.length > 9 ? c.length : 9))].join(' '),
   )
   return [head, ...lines].join('\n')
 }

@@ -2,6 +2,7 @@ import { ITEM_ATTR, ITEM_ATTR_COLS, expectedGain, sigmoid, tasteLayout, utilityP
 import { Rng } from '../../functions/text-encoder/rng.ts'
 import { COLOUR_WORDS, MATERIAL_WORDS, PATTERN_WORDS, SHAPE_WORDS } from '../../functions/text-encoder/vocab.ts'
 import { SESSION, SESSION_COLS, type World } from '../world/world.ts'
+import { estimateTastes } from './taste-estimate.ts'
 
 /** A ranker gives every candidate row of the world a score; higher ranks first. */
 export type Ranker = (world: World) => Float32Array
@@ -22,6 +23,9 @@ const perRow = (world: World, f: (r: number) => number): Float32Array => {
  *  - crowd_oracle:  true utility for the average user: the query's requests, the category and the
  *                   price at the mean price sensitivity, no personal taste. The gap between it and
  *                   `oracle` is what only personalization (inferring a user's hidden tastes) can earn.
+ *  - history_oracle: true utility with each user's tastes estimated from their own history only
+ *                   (a MAP estimate under the world's choice model: taste-estimate.ts). The
+ *                   information ceiling of a model that reads the history; cold users get the crowd's.
  *  - list_oracle:   greedy list-aware ranking that also knows the near-duplicate effect; it
  *                   maximizes expected purchases of the displayed list one position at a time.
  */
@@ -34,6 +38,7 @@ export const BASELINES: Record<string, Ranker> = {
   text_oracle: (w) => perRow(w, (r) => w.candidates.utility[r * 3] + w.candidates.utility[r * 3 + 1]),
   image_oracle: (w) => perRow(w, (r) => w.candidates.utility[r * 3] + w.candidates.utility[r * 3 + 2]),
   crowd_oracle: crowdOracle,
+  history_oracle: historyOracle,
   oracle: (w) => perRow(w, (r) => expectedGain(w.candidates.pClick[r], w.candidates.pPurchase[r])),
   list_oracle: listOracle,
 }
@@ -44,6 +49,17 @@ function crowdOracle(w: World): Float32Array {
   const taste = new Float32Array(layout.width)
   const [lo, hi] = w.config.choice.taste.price
   taste[layout.price] = (lo + hi) / 2
+  return utilityUnder(w, taste, () => 0)
+}
+
+function historyOracle(w: World): Float32Array {
+  return utilityUnder(w, estimateTastes(w), (s) => w.sessions.table[s * SESSION_COLS + SESSION.user])
+}
+
+/** True utility of every candidate row with `taste` rows in place of the users' own; `row(s)` picks
+ *  the session's row of `taste`. */
+function utilityUnder(w: World, taste: Float32Array, row: (session: number) => number): Float32Array {
+  const layout = tasteLayout(MATERIAL_WORDS.length, COLOUR_WORDS.length, PATTERN_WORDS.length, SHAPE_WORDS.length)
   const inputs = {
     itemAttr: w.items.attr,
     itemPriceZ: w.items.priceZ,
@@ -57,7 +73,7 @@ function crowdOracle(w: World): Float32Array {
   for (let s = 0; s < w.sessions.count; s++) {
     const query = w.sessions.table[s * SESSION_COLS + SESSION.query]
     for (let r = w.sessions.offset[s]; r < w.sessions.offset[s + 1]; r++) {
-      utilityParts(inputs, w.config.choice, 0, query, w.candidates.item[r], parts, 0)
+      utilityParts(inputs, w.config.choice, row(s), query, w.candidates.item[r], parts, 0)
       out[r] = parts[0] + parts[1] + parts[2]
     }
   }

@@ -101,10 +101,12 @@ for (const [name, spec] of Object.entries(models)) {
 step('evaluation (test split)')
 const world = loadWorld(worldDir)
 const worldManifest = readManifest(worldDir)
-// The crowd oracle rides along as a reference: what ranking by the truth earns without any personal taste.
+// Two references ride along: what ranking by the truth earns without any personal taste (crowd),
+// and with the tastes a user's own history reveals (history: the ceiling of a model reading it).
 const runs: Record<string, Float32Array> = {
   retrieval: BASELINES.retrieval(world),
   crowd_oracle: BASELINES.crowd_oracle(world),
+  history_oracle: BASELINES.history_oracle(world),
   oracle: BASELINES.oracle(world),
 }
 for (const [name, ranker] of Object.entries(rerank.rankers as Record<string, { scores: Record<string, string> }>))

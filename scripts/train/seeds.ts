@@ -25,7 +25,7 @@ export function summarizeSeeds(runs: Record<string, RankerMetrics>): Record<stri
     const mean = {} as RankerMetrics
     const std = {} as RankerMetrics
     for (const k of keys) {
-      const xs = members.map(({ m }) => m[k])
+      const xs = members.map(({ m }) => m[k] ?? Number.NaN)
       const mu = xs.reduce((a, b) => a + b, 0) / xs.length
       mean[k] = mu
       std[k] = xs.length > 1 ? Math.sqrt(xs.reduce((a, x) => a + (x - mu) ** 2, 0) / (xs.length - 1)) : 0

@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { evaluate, splitRows } from '../../scripts/evaluate/evaluate.ts'
 import { BASELINES } from '../../scripts/evaluate/rankers.ts'
+import { estimateTastes } from '../../scripts/evaluate/taste-estimate.ts'
 import { ITEM_ATTR, ITEM_ATTR_COLS, expectedPurchases } from '../../scripts/world/choice.ts'
 import { writeNpy } from '../../scripts/world/npy.ts'
 import { saveWorld } from '../../scripts/world/store.ts'
@@ -15,6 +16,34 @@ const ev = evaluate(world, 'test', scores)
 const r = ev.rankers
 
 describe('evaluation of the reference rankers', () => {
+  it('history_oracle (tastes from the history only) lands between the crowd and the oracle', () => {
+    expect(r.history_oracle.oracle_gain_share).toBeGreaterThan(r.crowd_oracle.oracle_gain_share + 0.1)
+    expect(r.history_oracle.oracle_gain_share).toBeLessThan(0.95)
+    expect(r.history_oracle.history_oracle_gain_share).toBeCloseTo(1, 10)
+    expect(r.retrieval.history_oracle_gain_share).toBe(0)
+  })
+
+  it('the history-based taste estimate tracks the hidden tastes, and a cold user keeps the prior', () => {
+    const est = estimateTastes(world)
+    const width = est.length / world.users.count
+    const H = world.users.history.length / world.users.count
+    let [dot, ee, tt] = [0, 0, 0]
+    for (let u = 0; u < world.users.count; u++) {
+      const row = (a: Float32Array) => a.subarray(u * width, (u + 1) * width - 1) // price sensitivity aside
+      if (world.users.history[u * H] < 0) {
+        expect(
+          row(est).every((x) => x === 0),
+          `cold user ${u}`,
+        ).toBe(true)
+        continue
+      }
+      row(est).forEach(
+        (x, g) => ((dot += x * row(world.users.taste)[g]), (ee += x * x), (tt += row(world.users.taste)[g] ** 2)),
+      )
+    }
+    expect(dot / Math.sqrt(ee * tt)).toBeGreaterThan(0.45)
+  })
+
   it('anchors oracle_gain_share at retrieval (0) and the oracle (1)', () => {
     expect(r.oracle['ndcg@10_true']).toBeCloseTo(1, 10)
     expect(r.retrieval.oracle_gain_share).toBe(0)
