@@ -344,13 +344,17 @@ def stage_rerank(world, cfg, out):
         if name == TEACHER:
             teacher = model
 
-    # What the history is worth to the teacher: its first seed again, with every user's history hidden.
-    def history_hidden(b):
-        x = inputs.teacher(b)
-        return {**x, "hist_mask": torch.zeros_like(x["hist_mask"])}
-    file = os.path.join(d, "scores", f"{TEACHER}_history_hidden.seed{rc.seeds[0]}.npy")
-    np.save(file, score_rows(world, world.sessions("test"), history_hidden, teacher)[test_rows])
-    summary["rankers"][f"{TEACHER}_history_hidden"] = {"scores": {rc.seeds[0]: file}}  # scored, not trained: no seconds
+    def score_history_hidden(name, make_inputs, model):
+        """What the history is worth to `name`: its first seed again, with every user's history hidden
+        (scored, not trained: no seconds)."""
+        def hidden(b):
+            x = make_inputs(b)
+            return {**x, "hist_mask": torch.zeros_like(x["hist_mask"])}
+        file = os.path.join(d, "scores", f"{name}_history_hidden.seed{rc.seeds[0]}.npy")
+        np.save(file, score_rows(world, world.sessions("test"), hidden, model)[test_rows])
+        summary["rankers"][f"{name}_history_hidden"] = {"scores": {rc.seeds[0]: file}}
+
+    score_history_hidden(TEACHER, inputs.teacher, teacher)
 
     # The head learns from the first seed's teacher: its scores on the head's training lists —
     # by default every training session, since the teacher labels any list for free.
@@ -372,6 +376,7 @@ def stage_rerank(world, cfg, out):
         return model
 
     head = over_seeds("head", edge_head, inputs.head, head_loss, rc.head_epochs, head_train)
+    score_history_hidden("head", inputs.head, head)
 
     summary["onnx"], summary["flops"] = export_pair(world, inputs, teacher, head, out)
     with open(os.path.join(d, "summary.json"), "w") as f:

@@ -61,8 +61,13 @@ describe.skipIf(!runnable)('`npm run train -- --preset smoke` end to end', () =>
       }
     }
     // The teacher with every history hidden: what personalization is worth to it (one seed).
-    expect(metrics.rankers.armmt_history_hidden.seeds).toEqual([1])
-    expect(Number.isFinite(metrics.rankers.armmt_history_hidden.oracle_gain_share)).toBe(true)
+    // The same for the head, and both against the history-based ceiling.
+    for (const name of ['armmt_history_hidden', 'head_history_hidden']) {
+      expect(metrics.rankers[name].seeds, name).toEqual([1])
+      expect(Number.isFinite(metrics.rankers[name].oracle_gain_share), name).toBe(true)
+    }
+    expect(metrics.rankers.history_oracle.history_oracle_gain_share).toBeCloseTo(1, 10)
+    expect(Number.isFinite(metrics.rankers.armmt.history_oracle_gain_share)).toBe(true)
     expect(Object.keys(metrics.train_seconds).sort()).toEqual([
       'armmt',
       'armmt_no_aux',
