@@ -29,6 +29,8 @@ export default defineConfig({
                 ORIGIN_TOKEN: '',
                 USER_KEY_SECRET: 'edge-rerank-test-user-key',
                 USER_KEY_VERSION: 'v1',
+                USER_TOKEN_SECRET: 'edge-rerank-test-user-token',
+                CORS_ORIGINS: 'https://shop.example',
               },
             },
           }),

@@ -18,7 +18,12 @@ const ORIGIN_PORT = process.env.ORIGIN_PORT ?? '8788'
 
 await ensureSeeded({ target: 'local', models: 'models', world: 'data/worlds/default' })
 const originUrl = `http://127.0.0.1:${ORIGIN_PORT}`
-const token = updateDevVars({ ORIGIN_URL: originUrl }, ['ORIGIN_TOKEN']).get('ORIGIN_TOKEN')!
+// The local page may call the local edge; storefront servers would sign user tokens with USER_TOKEN_SECRET.
+const vars = updateDevVars({ ORIGIN_URL: originUrl, CORS_ORIGINS: `http://127.0.0.1:${EDGE_PORT}` }, [
+  'ORIGIN_TOKEN',
+  'USER_TOKEN_SECRET',
+])
+const token = vars.get('ORIGIN_TOKEN')!
 const origin = await launchOrigin(originConfig({ ...process.env, PORT: ORIGIN_PORT, ORIGIN_TOKEN: token }))
 console.log(`origin: ${origin.url} ready (token in ${DEV_VARS})`)
 

@@ -1,18 +1,48 @@
-import { Hono } from 'hono'
+import { Hono, type Context } from 'hono'
+import { cors } from 'hono/cors'
 import { requestId } from 'hono/request-id'
 import { timing } from 'hono/timing'
-import { notFound, onError } from '../http/problem.ts'
-import type { EdgeEnv } from './env.ts'
+import { notFound, onError, problemResponse } from '../http/problem.ts'
 import { requestLog } from '../http/request-log.ts'
+import { edgeConfig } from './config.ts'
+import type { EdgeEnv } from './env.ts'
 import { healthRoutes } from './routes/health.ts'
 import { rerankRoutes } from './routes/rerank.ts'
+
+/** A known route asked with a method it does not serve: 405, saying which it does. */
+const methodNotAllowed = (allow: string) => (c: Context) =>
+  problemResponse(
+    c,
+    { status: 405, title: 'Method Not Allowed', detail: `${c.req.method} ${c.req.path}: use ${allow}` },
+    { Allow: allow },
+  )
 
 export const app = new Hono<EdgeEnv>()
   .use(requestId())
   .use(timing({ autoEnd: true }))
   .use(requestLog)
+  // Browsers from CORS_ORIGINS only (none by default); storefront code may read the answer's headers.
+  .use(
+    '/v1/*',
+    cors({
+      origin: (origin, c) => (edgeConfig(c.env).CORS_ORIGINS.includes(origin) ? origin : null),
+      allowMethods: ['GET', 'POST', 'OPTIONS'],
+      allowHeaders: ['Content-Type', 'X-User-Token', 'X-Request-Id'],
+      exposeHeaders: [
+        'Server-Timing',
+        'X-Rerank-Path',
+        'X-Cache',
+        'X-Model-Version',
+        'X-Request-Id',
+        'X-Rerank-Fallback',
+      ],
+      maxAge: 600,
+    }),
+  )
   .route('/', healthRoutes)
   .route('/v1', rerankRoutes)
+  .all('/v1/rerank', methodNotAllowed('GET, POST, OPTIONS'))
+  .all('/healthz', methodNotAllowed('GET'))
 
 app.notFound(notFound)
 app.onError(onError)

@@ -32,6 +32,12 @@ export type Bindings = {
   USER_KEY_SECRET?: string
   /** Which secret that is (`v1`, `v2`, …): stored histories live under `hist/<version>/`. */
   USER_KEY_VERSION?: string
+  /** Secret: storefront servers sign X-User-Token with it (functions/shared/user-token.ts). */
+  USER_TOKEN_SECRET?: string
+  /** `1`: trust a request's user.id without a token (only when every caller is your own server). */
+  TRUST_USER_IDS?: string
+  /** Browser origins allowed to call (comma-separated; empty: none). */
+  CORS_ORIGINS?: string
 }
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max)
@@ -53,6 +59,21 @@ const Config = z.object({
     .string()
     .regex(/^v\d{1,4}$/, 'a key version is v1, v2, …')
     .default('v1'),
+  USER_TOKEN_SECRET: z.string().min(16, 'use a secret of at least 16 characters').optional(),
+  TRUST_USER_IDS: z
+    .enum(['0', '1'])
+    .default('0')
+    .transform((v) => v === '1'),
+  CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.url({ protocol: /^https?$/ }))),
 })
 export type EdgeConfig = z.output<typeof Config>
 

@@ -4,6 +4,7 @@
  * next path is tried (edge head, origin), and the last resort is the input order ("passthrough").
  */
 import { historyKey, type UserKeySecret } from '../shared/kv-keys.ts'
+import type { UserTokenCheck } from '../shared/user-token.ts'
 import { rankByScore, rankItems, retrievalOrder } from '../shared/ranking.ts'
 import {
   historySource,
@@ -51,6 +52,8 @@ export interface RerankDeps {
   requestId?: string
   /** The secret user ids are keyed with (USER_KEY_SECRET); without it no stored history is read. */
   userKey?: UserKeySecret
+  /** What proves the request's user id: a checked X-User-Token, or `trusted` (TRUST_USER_IDS=1). */
+  userProof?: UserTokenCheck | 'trusted'
   /** Runs `fn` as the named Server-Timing span. */
   time: <T>(name: 'kv' | 'infer' | 'origin', fn: () => Promise<T>) => Promise<T>
   /** Structured detail for the request's log line. */
@@ -82,9 +85,14 @@ async function fetchInputs(req: RerankRequest, d: RerankDeps): Promise<Fetched> 
   const source = historySource(req, d.config.HISTORY_LIMIT)
   const given = source && 'given' in source ? source.given : undefined
   const userId = source && 'userId' in source ? source.userId : undefined
-  // A stored history is found by the keyed user hash; without the key no history is read at all.
-  const hKey = userId !== undefined && d.userKey ? await historyKey(d.userKey, userId) : undefined
-  if (userId !== undefined && !d.userKey) (reasons.push('history_unavailable'), d.note({ user_key_secret: 'missing' }))
+  // A user id buys its stored history only with proof the storefront issued it (or by explicit
+  // trust), and only under the keyed user hash; otherwise no history is read at all.
+  const proven = d.userProof === 'trusted' || d.userProof === 'valid'
+  const hKey = userId !== undefined && proven && d.userKey ? await historyKey(d.userKey, userId) : undefined
+  if (userId !== undefined && !hKey) {
+    reasons.push('history_unavailable')
+    d.note(proven ? { user_key_secret: 'missing' } : { user_token: d.userProof ?? 'missing' })
+  }
   let lookup: Lookup | null = null
   try {
     lookup = await d.time('kv', () =>

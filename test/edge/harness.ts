@@ -17,6 +17,7 @@ import histories from '../fixtures/histories.json'
 import { app } from '../../functions/edge/app.ts'
 import type { Bindings } from '../../functions/edge/config.ts'
 import { historyKey, type UserKeySecret } from '../../functions/shared/kv-keys.ts'
+import { signUserToken } from '../../functions/shared/user-token.ts'
 import { candidateId, type RerankRequestInput, type RerankResponse } from '../../functions/shared/rerank-api.ts'
 import type { Expected } from '../../scripts/fixtures/build.ts'
 
@@ -43,6 +44,9 @@ export function repriced(record: string, f: (price: number) => number): string {
   view.setFloat32(4, f(view.getFloat32(4, true)), true)
   return btoa(String.fromCharCode(...bytes))
 }
+
+/** The test deployment's secret for signed user tokens (vitest.config.ts pins it). */
+export const USER_TOKEN_SECRET = bindings.USER_TOKEN_SECRET!
 
 /** The test deployment's user-key secret (vitest.config.ts pins it). */
 export const userKey: UserKeySecret = { secret: bindings.USER_KEY_SECRET!, version: bindings.USER_KEY_VERSION ?? 'v1' }
@@ -71,10 +75,23 @@ export async function originCalls(
 /** One request through the worker's app, with `vars` over the real bindings; waits for waitUntil work. */
 export async function call(
   request: RerankRequestInput | string | null,
-  opts: { vars?: Partial<Bindings>; method?: string; path?: string; headers?: Record<string, string> } = {},
+  opts: {
+    vars?: Partial<Bindings>
+    method?: string
+    path?: string
+    headers?: Record<string, string>
+    /** The X-User-Token to send; by default one the storefront would sign for a request's user.id. */
+    userToken?: string | null
+  } = {},
 ): Promise<{ res: Response; body: any }> {
   const method = opts.method ?? 'POST'
-  const init: RequestInit = { method, headers: { 'Content-Type': 'application/json', ...opts.headers } }
+  const userId = typeof request === 'object' && request ? request.user?.id : undefined
+  const token =
+    opts.userToken !== undefined ? opts.userToken : userId ? await signUserToken(USER_TOKEN_SECRET, userId) : null
+  const init: RequestInit = {
+    method,
+    headers: { 'Content-Type': 'application/json', ...(token ? { 'X-User-Token': token } : {}), ...opts.headers },
+  }
   if (method === 'POST') init.body = typeof request === 'string' ? request : JSON.stringify(request)
   const ctx = createExecutionContext()
   const res = await app.fetch(

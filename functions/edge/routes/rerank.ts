@@ -16,6 +16,7 @@ import type { EdgeEnv } from '../env.ts'
 import { OriginClient } from '../origin-client.ts'
 import { embeddingStore, originBreaker } from '../parts.ts'
 import { rerank, type RerankDeps } from '../rerank.ts'
+import { checkUserToken } from '../../shared/user-token.ts'
 import { note } from '../../http/request-log.ts'
 
 const list = (v: string | undefined) => (v === undefined || v === '' ? undefined : v.split(','))
@@ -42,9 +43,20 @@ const RerankQuery = z
   )
   .pipe(RerankRequest)
 
-function deps(c: Context<EdgeEnv>): RerankDeps {
+/** What proves the request's user id (nothing to prove without one). */
+async function userProof(c: Context<EdgeEnv>, req: RerankRequest): Promise<RerankDeps['userProof']> {
+  const config = edgeConfig(c.env)
+  const userId = req.user?.id
+  if (userId === undefined || req.user?.history !== undefined) return undefined
+  if (config.TRUST_USER_IDS) return 'trusted'
+  if (!config.USER_TOKEN_SECRET) return 'missing'
+  return checkUserToken(config.USER_TOKEN_SECRET, c.req.header('X-User-Token'), userId)
+}
+
+async function deps(c: Context<EdgeEnv>, req: RerankRequest): Promise<RerankDeps> {
   const config = edgeConfig(c.env)
   return {
+    userProof: await userProof(c, req),
     config,
     model: manifest.version,
     store: embeddingStore(c.env, config),
@@ -71,7 +83,7 @@ const cacheControl = (personalized: boolean, maxAge: number) =>
   `${personalized ? 'private' : 'public'}, max-age=${Math.max(0, maxAge)}`
 
 async function serve(c: Context<EdgeEnv>, req: RerankRequest): Promise<Response> {
-  const d = deps(c)
+  const d = await deps(c, req)
   const cache = new AnswerCache(d.config.CACHE_TTL_S)
   const source = historySource(req, d.config.HISTORY_LIMIT)
   const who = source === null ? 'anonymous' : 'given' in source ? 'history' : 'user_id'
