@@ -28,6 +28,15 @@ describe('a user id needs proof the storefront issued it', () => {
     expect(body.items).not.toEqual(proven.body.items)
   })
 
+  it("never gets that user's cached answer either", async () => {
+    const first = await call(request) // answer cache on: the proven answer is cached
+    expect(first.body.degraded).toBeUndefined()
+    expect((await call(request)).res.headers.get('X-Cache')).toBe('HIT')
+    const unproven = await call(request, { userToken: null })
+    expect(unproven.res.headers.get('X-Cache')).toBe('MISS')
+    expect(unproven.body.degraded).toEqual(['history_unavailable'])
+  })
+
   it("with another user's token, or an expired one: no personalization", async () => {
     const other = await signUserToken(USER_TOKEN_SECRET, 'u99999')
     const expired = await signUserToken(USER_TOKEN_SECRET, request.user!.id!, { now: Date.now() - 3_600_000 })

@@ -91,8 +91,10 @@ async function serve(c: Context<EdgeEnv>, req: RerankRequest): Promise<Response>
 
   let key: string | undefined
   try {
-    // No hashing of the canonical request when there is no cache to ask.
-    key = cache.enabled ? await cache.key(req, d.model, d.config.HISTORY_LIMIT, d.userKey) : undefined
+    // No hashing of the canonical request when there is no cache to ask, and no asking for a user's
+    // answer without proof of that user: a cached personalized answer is theirs alone.
+    const unproven = d.userProof !== undefined && d.userProof !== 'valid' && d.userProof !== 'trusted'
+    key = cache.enabled && !unproven ? await cache.key(req, d.model, d.config.HISTORY_LIMIT, d.userKey) : undefined
     const hit = key ? await cache.get(key) : null
     if (hit) {
       note(c, { cache: 'HIT', path: hit.headers['X-Rerank-Path'] })
