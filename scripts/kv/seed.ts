@@ -1,6 +1,7 @@
 /**
- * Writes the committed release into Workers KV with stock tooling: `wrangler kv bulk put` on
- * files in its bulk JSON format, produced with the shared codec and key layout.
+ * Writes the committed release into Workers KV, with the shared codec and key layout: the deployed
+ * namespace with stock tooling (`wrangler kv bulk put` on files in its bulk JSON format), wrangler's
+ * local one through Miniflare's API (scripts/kv/local-kv.ts; the same store `wrangler dev` reads).
  *
  *   npm run kv:seed -- --local            # wrangler's local KV (what `wrangler dev` reads)
  *   npm run kv:seed -- --remote           # the deployed namespace bound as EMBEDDINGS
@@ -12,8 +13,11 @@ import { SingleBar } from 'cli-progress'
 import { metaKey, userKeyFingerprint, type UserKeySecret } from '../../functions/shared/kv-keys.ts'
 import { userKeySecret } from '../dev-vars.ts'
 import { allEntries, readManifest, readRelease, releaseWorld, type KvEntry } from './entries.ts'
+import { withLocalKv } from './local-kv.ts'
 
 export const BINDING = 'EMBEDDINGS'
+/** Where wrangler keeps local state (what `wrangler dev` reads without --persist-to). */
+const LOCAL_STATE = join('.wrangler', 'state')
 /** Entries per bulk file (the API's own bulk limit is 10,000 pairs). */
 const PART = 10_000
 
@@ -37,7 +41,7 @@ function wrangler(args: string[], opts: SeedOptions, capture = false) {
 
 /** Seeds KV unless it already holds this release, its histories keyed with this secret. */
 export async function ensureSeeded(opts: SeedOptions): Promise<void> {
-  const marker = seededMarker(opts)
+  const marker = await seededMarker(opts)
   const release = readManifest(opts.models).version
   const keys = await userKeyFingerprint(opts.userKey ?? userKeySecret(opts.target))
   const held = marker ? (JSON.parse(marker) as { release?: string; user_keys?: string }) : null
@@ -47,26 +51,46 @@ export async function ensureSeeded(opts: SeedOptions): Promise<void> {
 }
 
 /** The release's upload marker as KV holds it, or null when the prefix has not been seeded. */
-export function seededMarker(opts: SeedOptions): string | null {
+export async function seededMarker(opts: SeedOptions): Promise<string | null> {
   const key = metaKey(readManifest(opts.models).embedding.kv_prefix)
+  if (opts.target === 'local') return withLocalKv(BINDING, opts.persistTo ?? LOCAL_STATE, (kv) => kv.get(key))
   const r = wrangler(['kv', 'key', 'get', key, '--text'], opts, true)
   const out = (r.stdout ?? '').trim()
   return r.status === 0 && out.startsWith('{') ? out : null
 }
 
+const progressBar = (total: number, unit: string) => {
+  const bar = new SingleBar({ format: `kv:seed [{bar}] {value}/{total} ${unit}  {duration}s, eta {eta}s` })
+  bar.start(total, 0)
+  return bar
+}
+
 /**
- * Uploads `entries` (the upload marker last) with `wrangler kv bulk put`, in files of ≤ 10,000 pairs
- * under `dir`; the marker goes in its own last file, so a partial upload never looks complete.
+ * Uploads `entries`, the upload marker (the last entry) only once every other entry is in, so a
+ * partial upload never looks complete. Local KV: through Miniflare, in chunks. Remote: with
+ * `wrangler kv bulk put`, in files of ≤ 10,000 pairs under `dir`, the marker in its own last file.
  */
-export function uploadEntries(entries: KvEntry[], dir: string, opts: SeedOptions): void {
+export async function uploadEntries(entries: KvEntry[], dir: string, opts: SeedOptions): Promise<void> {
+  const body = entries.slice(0, -1)
+  if (opts.target === 'local') {
+    const bar = progressBar(entries.length, 'entries')
+    try {
+      await withLocalKv(BINDING, opts.persistTo ?? LOCAL_STATE, async (kv) => {
+        await kv.putAll(body, (done) => bar.update(done))
+        await kv.putAll(entries.slice(-1))
+        bar.update(entries.length)
+      })
+    } finally {
+      bar.stop()
+    }
+    return
+  }
   rmSync(dir, { recursive: true, force: true })
   mkdirSync(dir, { recursive: true })
-  const body = entries.slice(0, -1)
   const parts: string[] = []
   for (let i = 0; i < body.length; i += PART) parts.push(JSON.stringify(body.slice(i, i + PART)))
   parts.push(JSON.stringify(entries.slice(-1)))
-  const bar = new SingleBar({ format: 'kv:seed [{bar}] {value}/{total} files  {duration}s' })
-  bar.start(parts.length, 0)
+  const bar = progressBar(parts.length, 'files')
   try {
     for (const [i, text] of parts.entries()) {
       const file = join(dir, `part-${String(i).padStart(3, '0')}.json`)
@@ -91,6 +115,6 @@ export async function seedKv(opts: SeedOptions): Promise<void> {
   console.log(
     `kv:seed: ${entries.length} entries (release ${release.manifest.version}, prefix ${release.manifest.embedding.kv_prefix}, SYNTHETIC world) → ${opts.target} KV`,
   )
-  uploadEntries(entries, join('.wrangler', 'kv-seed', release.manifest.embedding.version), opts)
+  await uploadEntries(entries, join('.wrangler', 'kv-seed', release.manifest.embedding.version), opts)
   console.log(`kv:seed: done in ${((performance.now() - started) / 1000).toFixed(1)}s`)
 }

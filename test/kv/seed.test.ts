@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -7,24 +8,34 @@ import { metaKey } from '../../functions/shared/kv-keys.ts'
 import { readManifest, readRelease, releaseWorld, type KvEntry } from '../../scripts/kv/entries.ts'
 import { saveWorld } from '../../scripts/world/store.ts'
 import { smokeWorld, tempDir } from '../world/fixture.ts'
-import { seededMarker, uploadEntries, type SeedOptions } from '../../scripts/kv/seed.ts'
+import { BINDING, seededMarker, uploadEntries, type SeedOptions } from '../../scripts/kv/seed.ts'
 
-// kv:seed's upload path with stock tooling: real `wrangler kv bulk put --local` into a scratch
-// persistence directory, read back with `wrangler kv key get`.
-describe('kv:seed uploads with wrangler kv bulk put', () => {
+// kv:seed's local upload path (Miniflare's API into wrangler's local store), read back by stock
+// tooling: `wrangler kv key get --local`, as `wrangler dev` reads it.
+describe('kv:seed --local', () => {
   const scratch = mkdtempSync(join(tmpdir(), 'kv-seed-'))
   afterAll(() => rmSync(scratch, { recursive: true, force: true }))
   const opts: SeedOptions = { target: 'local', models: 'models', world: 'unused', persistTo: join(scratch, 'state') }
   const entries = JSON.parse(readFileSync('test/fixtures/kv.json', 'utf8')) as KvEntry[]
 
-  it('reports an empty namespace as not seeded, then finds the marker the upload wrote last', () => {
-    expect(seededMarker(opts)).toBeNull()
-    uploadEntries(entries, join(scratch, 'files'), opts)
+  it('reports an empty namespace as not seeded, then finds the marker the upload wrote last', async () => {
+    expect(await seededMarker(opts)).toBeNull()
+    await uploadEntries(entries, join(scratch, 'files'), opts)
     const manifest = readManifest('models')
-    const marker = JSON.parse(seededMarker(opts)!)
+    const marker = JSON.parse((await seededMarker(opts))!)
     expect(marker).toMatchObject({ release: manifest.version, embedding: manifest.embedding.version, synthetic: true })
     expect(entries.at(-1)!.key).toBe(metaKey(manifest.embedding.kv_prefix))
-  }, 900_000) // wrangler processes; the limit only guards a hang
+  }, 900_000)
+
+  it('writes where wrangler reads: `wrangler kv key get --local` finds a record', () => {
+    const { key, value } = entries[7]
+    const r = spawnSync(
+      'npx',
+      ['wrangler', 'kv', 'key', 'get', key, '--text', '--binding', BINDING, '--local', '--persist-to', opts.persistTo!],
+      { encoding: 'utf8' },
+    )
+    expect(r.stdout.trim()).toBe(value)
+  }, 900_000) // a wrangler process; the limit only guards a hang
 })
 
 it('every record in the fixture KV slice decodes with the shared codec at the manifest width', () => {
