@@ -12,6 +12,7 @@ import { originConfig } from '../functions/origin/config.ts'
 import { DEV_VARS, updateDevVars } from './dev-vars.ts'
 import { ensureSeeded } from './kv/seed.ts'
 import { launchOrigin } from './origin/parts.ts'
+import { wranglerEnv } from './wrangler-env.ts'
 
 const EDGE_PORT = process.env.PORT ?? '8787'
 const ORIGIN_PORT = process.env.ORIGIN_PORT ?? '8788'
@@ -31,7 +32,7 @@ console.log(`origin: ${origin.url} ready (token in ${DEV_VARS})`)
 const dev = spawn(
   'npx',
   ['wrangler', 'dev', '--ip', '127.0.0.1', '--port', EDGE_PORT, '--show-interactive-dev-session=false'],
-  { stdio: ['ignore', 'pipe', 'inherit'], detached: true },
+  { stdio: ['ignore', 'pipe', 'inherit'], detached: true, env: wranglerEnv() },
 )
 let announced = false
 let tail = '' // the line can arrive split across chunks

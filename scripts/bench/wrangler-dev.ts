@@ -1,5 +1,6 @@
 /** A `wrangler dev` process on a free local port: start it, wait until it serves, stop it. */
 import { spawn, type ChildProcess } from 'node:child_process'
+import { wranglerEnv } from '../wrangler-env.ts'
 
 export interface DevServer {
   url: string
@@ -22,7 +23,11 @@ export async function startWranglerDev(port: number, vars: Record<string, string
     '--show-interactive-dev-session=false',
   ]
   for (const [k, v] of Object.entries(vars)) args.push('--var', `${k}:${v}`)
-  const child: ChildProcess = spawn('npx', args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+  const child: ChildProcess = spawn('npx', args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+    env: wranglerEnv(),
+  })
   const url = `http://127.0.0.1:${port}`
   const stop = () =>
     new Promise<void>((resolve) => {

@@ -12,6 +12,7 @@ import { join } from 'node:path'
 import { SingleBar } from 'cli-progress'
 import { metaKey, userKeyFingerprint, type UserKeySecret } from '../../functions/shared/kv-keys.ts'
 import { userKeySecret } from '../dev-vars.ts'
+import { wranglerEnv } from '../wrangler-env.ts'
 import { allEntries, readManifest, readRelease, releaseWorld, type KvEntry } from './entries.ts'
 import { withLocalKv } from './local-kv.ts'
 
@@ -36,6 +37,7 @@ function wrangler(args: string[], opts: SeedOptions, capture = false) {
   return spawnSync('npx', ['wrangler', ...args, '--binding', BINDING, ...where], {
     stdio: capture ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'ignore', 'inherit'],
     encoding: 'utf8',
+    env: wranglerEnv(),
   })
 }
 
