@@ -5,7 +5,7 @@
  * every one has one), `path: "passthrough"`, and says why in `degraded`.
  */
 import { retrievalOrder } from '../shared/ranking.ts'
-import { RerankResponse, type RerankRequestInput } from '../shared/rerank-api.ts'
+import { candidateId, RerankResponse, type RerankRequestInput } from '../shared/rerank-api.ts'
 
 export type ClientReason =
   'client_timeout' | 'client_network_error' | 'client_server_error' | 'client_rejected' | 'client_invalid_answer'
@@ -29,8 +29,7 @@ export type RerankAnswer = RerankResponse & {
 }
 
 const inputOrder = (request: RerankRequestInput, reason: ClientReason, problem?: unknown): RerankAnswer => {
-  const candidates = request.candidates.map((c) => (typeof c === 'string' ? { id: c } : c))
-  const items = retrievalOrder(candidates)
+  const items = retrievalOrder(request.candidates.map((c) => (typeof c === 'string' ? { id: c } : c)))
   return {
     items: items.slice(0, request.k ?? items.length),
     path: 'passthrough',
@@ -79,7 +78,7 @@ export async function rerank(
   const parsed = RerankResponse.safeParse(json)
   if (!parsed.success) return inputOrder(request, 'client_invalid_answer')
   // Only ids that were asked for, once each: anything else is not this request's answer.
-  const asked = new Set(request.candidates.map((c) => (typeof c === 'string' ? c : c.id)))
+  const asked = new Set(request.candidates.map(candidateId))
   const seen = new Set<string>()
   for (const { id } of parsed.data.items) {
     if (!asked.has(id) || seen.has(id)) return inputOrder(request, 'client_invalid_answer')

@@ -5,7 +5,6 @@
  * GET form alike and should share one entry per canonical request.
  */
 import { requestHash } from '../shared/canonical-request.ts'
-import type { UserKeySecret } from '../shared/kv-keys.ts'
 import type { RerankRequest } from '../shared/rerank-api.ts'
 
 /** Headers stored with an answer (per-request ones — request id, timing — are not). */
@@ -30,8 +29,8 @@ export class AnswerCache {
   }
 
   /** The cache key: a URL naming the hash (the Cache API keys by GET request URL). */
-  async key(req: RerankRequest, modelVersion: string, historyLimit: number, userKey?: UserKeySecret): Promise<string> {
-    return `https://answers.edge-rerank.invalid/v1/rerank/${await requestHash(req, modelVersion, historyLimit, userKey)}`
+  async key(req: RerankRequest, modelVersion: string, historyLimit: number, userHash?: string): Promise<string> {
+    return `https://answers.edge-rerank.invalid/v1/rerank/${await requestHash(req, modelVersion, historyLimit, userHash)}`
   }
 
   async get(key: string): Promise<(CachedAnswer & { ageSeconds: number }) | null> {

@@ -3,7 +3,6 @@
  * the route only wires them to HTTP. Faults never throw out of `rerank`: each adds a reason, the
  * next path is tried (edge head, origin), and the last resort is the input order ("passthrough").
  */
-import { historyKey, type UserKeySecret } from '../shared/kv-keys.ts'
 import type { UserTokenCheck } from '../shared/user-token.ts'
 import { rankByScore, rankItems, retrievalOrder } from '../shared/ranking.ts'
 import {
@@ -50,8 +49,9 @@ export interface RerankDeps {
   deadlineAt: number
   /** The request's id, forwarded to the origin. */
   requestId?: string
-  /** The secret user ids are keyed with (USER_KEY_SECRET); without it no stored history is read. */
-  userKey?: UserKeySecret
+  /** The request's user, proven and keyed once (USER_KEY_SECRET): their hash and their history's
+   *  KV key. Absent without proof or without the secret: then no stored history is read. */
+  user?: { hash: string; historyKey: string }
   /** What proves the request's user id: a checked X-User-Token, or `trusted` (TRUST_USER_IDS=1). */
   userProof?: UserTokenCheck | 'trusted'
   /** Runs `fn` as the named Server-Timing span. */
@@ -87,10 +87,10 @@ async function fetchInputs(req: RerankRequest, d: RerankDeps): Promise<Fetched> 
   const userId = source && 'userId' in source ? source.userId : undefined
   // A user id buys its stored history only with proof the storefront issued it (or by explicit
   // trust), and only under the keyed user hash; otherwise no history is read at all.
-  const proven = d.userProof === 'trusted' || d.userProof === 'valid'
-  const hKey = userId !== undefined && proven && d.userKey ? await historyKey(d.userKey, userId) : undefined
+  const hKey = userId !== undefined ? d.user?.historyKey : undefined
   if (userId !== undefined && !hKey) {
     reasons.push('history_unavailable')
+    const proven = d.userProof === 'trusted' || d.userProof === 'valid'
     d.note(proven ? { user_key_secret: 'missing' } : { user_token: d.userProof ?? 'missing' })
   }
   let lookup: Lookup | null = null

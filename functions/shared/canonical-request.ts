@@ -7,19 +7,19 @@
  *   order and scores do not change a model's answer. The origin is sent exactly this form, so
  *   whatever it reads, one key means one answer. Answers that do depend on them (passthrough, or
  *   any degraded answer) are never cached.
- * - The user id enters only hashed; the history in its order (newest first matters).
+ * - The user id enters only as its keyed hash, computed once per request by the caller; the history in its order (newest first matters).
  */
-import { sha256Hex, userHash, type UserKeySecret } from './kv-keys.ts'
+import { sha256Hex } from './kv-keys.ts'
 import { historySource, type RerankRequest } from './rerank-api.ts'
 
-async function canonicalRequest(req: RerankRequest, historyLimit: number, userKey?: UserKeySecret): Promise<string> {
+function canonicalRequest(req: RerankRequest, historyLimit: number, userHash?: string): string {
   const history = historySource(req, historyLimit)
   const canonical = {
     q: req.query, // normalized by the schema
     c: req.candidates.map((c) => c.id).sort(),
     h: history && 'given' in history ? history.given : null,
     // Without the secret no history is read: such answers are degraded, and never cached.
-    u: history && 'userId' in history ? (userKey ? await userHash(userKey, history.userId) : 'unkeyed') : null,
+    u: history && 'userId' in history ? (userHash ?? 'unkeyed') : null,
     k: req.k ?? null,
     m: req.mode,
   }
@@ -30,7 +30,8 @@ export async function requestHash(
   req: RerankRequest,
   modelVersion: string,
   historyLimit: number,
-  userKey?: UserKeySecret,
+  /** The request's keyed user hash (kv-keys.ts `userHash`), when it names a proven user. */
+  userHash?: string,
 ): Promise<string> {
-  return sha256Hex(`${modelVersion}\n${await canonicalRequest(req, historyLimit, userKey)}`)
+  return sha256Hex(`${modelVersion}\n${canonicalRequest(req, historyLimit, userHash)}`)
 }

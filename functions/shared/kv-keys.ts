@@ -13,6 +13,7 @@
  * (a plain hash of sequential ids can be). The version names the secret, so keys can be rotated:
  * upload under a new version with a new secret, then deploy the edge that reads it.
  */
+import { hmacSign } from './hmac.ts'
 
 /** Lower-case, trimmed, inner whitespace collapsed: "  Red  Dress" and "red dress" are one query. */
 export function normalizeQuery(text: string): string {
@@ -33,23 +34,17 @@ export interface UserKeySecret {
   version: string
 }
 
-const hmacKeys = new Map<string, Promise<CryptoKey>>()
-
 /** HMAC-SHA256(secret, "user:" + id), hex, 32 characters: the only form of a user id that leaves a request. */
 export async function userHash(key: UserKeySecret, userId: string): Promise<string> {
-  let k = hmacKeys.get(key.secret)
-  if (!k) {
-    k = crypto.subtle.importKey('raw', new TextEncoder().encode(key.secret), { name: 'HMAC', hash: 'SHA-256' }, false, [
-      'sign',
-    ])
-    hmacKeys.set(key.secret, k)
-  }
-  const mac = await crypto.subtle.sign('HMAC', await k, new TextEncoder().encode(`user:${userId}`))
-  return Array.from(new Uint8Array(mac).subarray(0, 16), (b) => b.toString(16).padStart(2, '0')).join('')
+  const mac = await hmacSign(key.secret, `user:${userId}`)
+  return Array.from(mac.subarray(0, 16), (b) => b.toString(16).padStart(2, '0')).join('')
 }
 
+/** Where a user's stored history lives, from their keyed hash. */
+export const historyKeyOf = (version: string, hash: string) => `hist/${version}/${hash}`
+
 export const historyKey = async (key: UserKeySecret, userId: string) =>
-  `hist/${key.version}/${await userHash(key, userId)}`
+  historyKeyOf(key.version, await userHash(key, userId))
 
 /** Names a secret without revealing it (upload markers carry it, so a stale upload is noticed). */
 export const userKeyFingerprint = async (key: UserKeySecret) =>

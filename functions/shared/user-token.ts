@@ -8,6 +8,8 @@
  * The edge checks the signature (crypto.subtle.verify, constant time), the expiry and that the
  * token names the request's user.
  */
+import { hmacSign, hmacVerify } from './hmac.ts'
+
 const VERSION = 'v1'
 const encoder = new TextEncoder()
 
@@ -18,19 +20,6 @@ const b64url = (bytes: Uint8Array) =>
     .replace(/=+$/, '')
 const fromB64url = (text: string) =>
   Uint8Array.from(atob(text.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0))
-
-const keys = new Map<string, Promise<CryptoKey>>()
-function hmacKey(secret: string): Promise<CryptoKey> {
-  let k = keys.get(secret)
-  if (!k) {
-    k = crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, [
-      'sign',
-      'verify',
-    ])
-    keys.set(secret, k)
-  }
-  return k
-}
 
 /**
  * Signs a token for `userId`, valid for `ttlSeconds` (default 300): the one call a storefront's
@@ -46,7 +35,7 @@ export async function signUserToken(
   { ttlSeconds = 300, now = Date.now() }: { ttlSeconds?: number; now?: number } = {},
 ): Promise<string> {
   const body = `${VERSION}.${b64url(encoder.encode(userId))}.${Math.floor(now / 1000) + ttlSeconds}`
-  const mac = new Uint8Array(await crypto.subtle.sign('HMAC', await hmacKey(secret), encoder.encode(body)))
+  const mac = await hmacSign(secret, body)
   return `${body}.${b64url(mac)}`
 }
 
@@ -71,7 +60,7 @@ export async function checkUserToken(
     return 'malformed'
   }
   const body = parts.slice(0, 3).join('.')
-  if (!(await crypto.subtle.verify('HMAC', await hmacKey(secret), mac, encoder.encode(body)))) return 'bad_signature'
+  if (!(await hmacVerify(secret, mac, body))) return 'bad_signature'
   if (Number(parts[2]) * 1000 <= now) return 'expired'
   return named === userId ? 'valid' : 'other_user'
 }

@@ -5,7 +5,6 @@
  * on (the default window), and the origin's resident memory. The clients share this machine's
  * cores with the origin.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { Command } from 'commander'
@@ -13,6 +12,7 @@ import { OnnxBackend } from '../../functions/origin/backend.ts'
 import { TeacherModel } from '../../functions/origin/rerank.ts'
 import { modelSpec } from '../../functions/shared/manifest.ts'
 import { releaseCatalog } from '../origin/parts.ts'
+import { spawnOrigin } from '../origin/process.ts'
 import { median, percentile } from './stats.ts'
 
 const opts = new Command('bench:origin')
@@ -24,31 +24,6 @@ const opts = new Command('bench:origin')
 
 const body = readFileSync('test/fixtures/requests/history.json', 'utf8')
 const token = randomBytes(16).toString('hex')
-
-async function startOrigin(env: Record<string, string>): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn('npx', ['tsx', 'scripts/origin/cli.ts'], {
-    env: { ...process.env, PORT: String(opts.port), ORIGIN_TOKEN: token, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-    detached: true,
-  })
-  let out = ''
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout!.on('data', (d) => {
-      out += d
-      const ready = /origin: (http:\/\/\S+) ready/.exec(out)
-      if (ready) resolve(ready[1])
-    })
-    child.once('exit', (code) => reject(new Error(`origin exited ${code}: ${out}`)))
-  })
-  child.stdout!.resume()
-  return { url, child }
-}
-
-const stop = (child: ChildProcess) =>
-  new Promise<void>((resolve) => {
-    child.once('exit', () => resolve())
-    process.kill(-child.pid!, 'SIGTERM')
-  })
 
 async function once(url: string): Promise<number> {
   const t0 = performance.now()
@@ -85,7 +60,7 @@ console.log(
 const modes = { off: { BATCH_WINDOW_MS: '0', MAX_BATCH: '1' }, on: {} }
 const rps: Record<string, Record<number, number>> = { off: {}, on: {} }
 for (const [mode, env] of Object.entries(modes)) {
-  const { url, child } = await startOrigin(env)
+  const { url, stop } = await spawnOrigin({ PORT: String(opts.port), ORIGIN_TOKEN: token, ...env })
   try {
     const idle = await health(url)
     if (mode === 'off')
@@ -102,7 +77,7 @@ for (const [mode, env] of Object.entries(modes)) {
     }
     console.log(`  origin RSS after the runs: ${(await health(url)).rss_mb} MB`)
   } finally {
-    await stop(child)
+    await stop()
   }
 }
 for (const clients of opts.concurrency.filter((c) => c > 1))

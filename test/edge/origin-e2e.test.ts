@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import { inject } from 'vitest'
 import { manifest } from '../../functions/edge/artifacts.ts'
+import { candidateId } from '../../functions/shared/rerank-api.ts'
 import { answerIds as ids, bindings, call, FIXTURES, inputOrder, seedFixtureKv, storedHistoryKey } from './harness.ts'
 
 // The edge (real KV, real ORT-web head, in workerd) falling back to the real origin (the
@@ -18,7 +19,7 @@ const vars = (origin: keyof typeof origins, more: Record<string, string> = {}) =
 
 /** What the origin answers to `body` when asked directly, its candidates as the edge sends them (ids, in id order). */
 async function fromOrigin(request: { candidates: (string | { id: string })[] } & Record<string, unknown>) {
-  const body = { ...request, candidates: request.candidates.map((c) => (typeof c === 'string' ? c : c.id)).sort() }
+  const body = { ...request, candidates: request.candidates.map(candidateId).sort() }
   const res = await fetch(`${origins.full}/v1/rerank`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${origins.token}` },

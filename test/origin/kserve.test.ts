@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process'
 import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -9,6 +8,7 @@ import {
   type V2Tensor,
 } from '../../functions/origin/kserve/protocol.ts'
 import type { RunningOrigin } from '../../functions/origin/server.ts'
+import { spawnOrigin, type OriginProcess } from '../../scripts/origin/process.ts'
 import { readNpy } from '../../scripts/world/npy.ts'
 import history from '../fixtures/requests/history.json'
 import unknownQuery from '../fixtures/requests/unknown-query.json'
@@ -126,26 +126,14 @@ describe('KServe v2 endpoints', () => {
 })
 
 describe('the kserve backend', () => {
-  let child: ChildProcess
+  let v2: OriginProcess | undefined
   let v2Url = ''
   beforeAll(async () => {
     // A second origin *process*, started as a user starts one, serves the raw teacher at /v2.
-    child = spawn('npx', ['tsx', 'scripts/origin/cli.ts'], {
-      env: { ...process.env, PORT: '0', ORIGIN_TOKEN: 'v2-token' },
-      stdio: ['ignore', 'pipe', 'inherit'],
-      detached: true, // its own process group: the stop reaches tsx's node too
-    })
-    v2Url = await new Promise<string>((resolve, reject) => {
-      let out = ''
-      child.stdout!.on('data', (d) => {
-        out += d
-        const ready = /origin: (http:\/\/\S+) ready/.exec(out)
-        if (ready) resolve(ready[1])
-      })
-      child.once('exit', (code) => reject(new Error(`origin process exited ${code}: ${out}`)))
-    })
+    v2 = await spawnOrigin({ PORT: '0', ORIGIN_TOKEN: 'v2-token' })
+    v2Url = v2.url
   }, 120_000)
-  afterAll(() => void (child?.pid && process.kill(-child.pid, 'SIGTERM')))
+  afterAll(() => v2?.stop())
 
   it('gives the same scores as the onnx backend (≤ 1e-5), for stored and encoded queries', async () => {
     const viaKserve = await startTestOrigin({ INFER_BACKEND: 'kserve', INFER_URL: v2Url, INFER_TOKEN: 'v2-token' })

@@ -11,12 +11,13 @@ import { invalid, rerankBody } from '../../http/rerank-input.ts'
 import { historySource, RerankRequest, type RerankRequestInput } from '../../shared/rerank-api.ts'
 import { AnswerCache } from '../answer-cache.ts'
 import { isolateHead, manifest } from '../artifacts.ts'
-import { edgeConfig } from '../config.ts'
+import { edgeConfig, type EdgeConfig } from '../config.ts'
 import type { EdgeEnv } from '../env.ts'
 import { OriginClient } from '../origin-client.ts'
 import { embeddingStore, originBreaker } from '../parts.ts'
 import { rerank, type RerankDeps } from '../rerank.ts'
 import { checkUserToken } from '../../shared/user-token.ts'
+import { historyKeyOf, userHash } from '../../shared/kv-keys.ts'
 import { note } from '../../http/request-log.ts'
 
 const list = (v: string | undefined) => (v === undefined || v === '' ? undefined : v.split(','))
@@ -53,10 +54,19 @@ async function userProof(c: Context<EdgeEnv>, req: RerankRequest): Promise<Reran
   return checkUserToken(config.USER_TOKEN_SECRET, c.req.header('X-User-Token'), userId)
 }
 
+/** A proven user id, keyed once: the hash the cache key and the history's KV key both use. */
+async function keyedUser(config: EdgeConfig, userId: string | undefined, proof: RerankDeps['userProof']) {
+  if (userId === undefined || (proof !== 'valid' && proof !== 'trusted') || !config.USER_KEY_SECRET) return undefined
+  const hash = await userHash({ secret: config.USER_KEY_SECRET, version: config.USER_KEY_VERSION }, userId)
+  return { hash, historyKey: historyKeyOf(config.USER_KEY_VERSION, hash) }
+}
+
 async function deps(c: Context<EdgeEnv>, req: RerankRequest): Promise<RerankDeps> {
   const config = edgeConfig(c.env)
+  const proof = await userProof(c, req)
   return {
-    userProof: await userProof(c, req),
+    userProof: proof,
+    user: await keyedUser(config, req.user?.history === undefined ? req.user?.id : undefined, proof),
     config,
     model: manifest.version,
     store: embeddingStore(c.env, config),
@@ -65,7 +75,6 @@ async function deps(c: Context<EdgeEnv>, req: RerankRequest): Promise<RerankDeps
     // From now, after the body was read and validated: a slow upload is not the origin's time.
     deadlineAt: Date.now() + config.ORIGIN_DEADLINE_MS,
     requestId: c.get('requestId'),
-    userKey: config.USER_KEY_SECRET ? { secret: config.USER_KEY_SECRET, version: config.USER_KEY_VERSION } : undefined,
     time: async (name, fn) => {
       startTime(c, name)
       try {
@@ -94,7 +103,7 @@ async function serve(c: Context<EdgeEnv>, req: RerankRequest): Promise<Response>
     // No hashing of the canonical request when there is no cache to ask, and no asking for a user's
     // answer without proof of that user: a cached personalized answer is theirs alone.
     const unproven = d.userProof !== undefined && d.userProof !== 'valid' && d.userProof !== 'trusted'
-    key = cache.enabled && !unproven ? await cache.key(req, d.model, d.config.HISTORY_LIMIT, d.userKey) : undefined
+    key = cache.enabled && !unproven ? await cache.key(req, d.model, d.config.HISTORY_LIMIT, d.user?.hash) : undefined
     const hit = key ? await cache.get(key) : null
     if (hit) {
       note(c, { cache: 'HIT', path: hit.headers['X-Rerank-Path'] })
