@@ -93,8 +93,8 @@ def in_batch_nce(q, e, item_ids, temperature):
 
 
 # ---------------------------------------------------------------------------------------------
-# Re-ranking: the ARMMT teacher (seed 1, our reconstruction), its ablation baselines and the
-# distilled edge head.
+# Re-ranking: the ARMMT teacher (our reconstruction), its ablation baselines and the distilled
+# edge head.
 #
 # Every re-ranker reads one request — a query, the user's history, a candidate list — and gives
 # each candidate two logits: click, and purchase given a click. `score` is
@@ -106,10 +106,37 @@ def in_batch_nce(q, e, item_ids, temperature):
 PAD_SCORE = -1e9
 
 
-def match(query, *modalities):
-    """Σ over modalities of cos(query, item modality): [B, d], [B, L, d]... → [B, L]."""
-    q = F.normalize(query, dim=-1)[:, None]
-    return sum((q * F.normalize(m, dim=-1)).sum(-1) for m in modalities)
+class Standardize(nn.Module):
+    """x [..., width] → (x − mean) / std per coordinate. The statistics are buffers set from the
+    training catalog (`fit`), so they travel with the exported model and every caller sends raw
+    features. Why: the features are unit-norm 128-d vectors whose coordinates are ~0.09 each, so
+    products of learned projections start vanishingly small and train slowly."""
+
+    def __init__(self, width):
+        super().__init__()
+        self.register_buffer("mean", torch.zeros(width))
+        self.register_buffer("std", torch.ones(width))
+
+    def fit(self, x):  # x [N, width]
+        self.mean.copy_(x.mean(0))
+        self.std.copy_(x.std(0).clamp(min=1e-6))
+        return self
+
+    def forward(self, x):
+        return (x - self.mean) / self.std
+
+
+class LogPrice(Standardize):
+    """Price [B, L] → standardized log price [B, L, 1]."""
+
+    def __init__(self):
+        super().__init__(1)
+
+    def fit(self, price):  # price [N]
+        return super().fit(torch.log(price)[:, None])
+
+    def forward(self, price):
+        return super().forward(torch.log(price)[..., None])
 
 
 def masked_mean(x, mask):
@@ -149,61 +176,46 @@ class HistoryAttention(nn.Module):
 
 
 class GainHead(nn.Module):
-    """[B, L, d] → click, buy logits and score (see above), each [B, L].
-
-    `match` [B, L] (optional) is added to the click logit: the cosine of the query with each of
-    the item's modalities under the two-tower-initialized encoders, times a learned scale. Every
-    teacher-family model gets it, so each starts from retrieval-aligned relevance and learns
-    personalization and list context on top — sparse, position-biased clicks alone are too slow
-    a signal for this machine's training budget (measured: README, "Training")."""
+    """[B, L, d] → click, buy logits and score (see above), each [B, L]."""
 
     def __init__(self, dim):
         super().__init__()
         self.out = nn.Linear(dim, 2)
-        self.match_scale = nn.Parameter(torch.tensor(5.0))
 
-    def forward(self, h, mask, match=None):
+    def forward(self, h, mask):
         click, buy = self.out(h).unbind(-1)
-        if match is not None:
-            click = click + self.match_scale * match
         # log σ(click) written as −softplus(−click): exported as log(Sigmoid(x)), onnxruntime's Sigmoid
         # (accurate in absolute, not relative, terms) put a click logit of −7 off by 2e-4 (measured).
         score = -F.softplus(-click) + torch.log1p(2 * torch.sigmoid(buy))
         return {"click": click, "buy": buy, "score": torch.where(mask > 0.5, score, torch.full_like(score, PAD_SCORE))}
 
 
-def log_price(price, stats):
-    """Price [B, L] → standardized log price [B, L, 1]; `stats` (mean, std of log price) is a
-    buffer each model registers as `price_stats`, set from the training catalog (train.py), so it
-    travels with the exported model."""
-    return ((torch.log(price) - stats[0]) / stats[1])[..., None]
+PRICE_CHANNELS = 3
 
 
-BEHAVIOUR_CHANNELS = 7
-
-
-def behaviour_channels(text, image, price, hist_text, hist_image, hist_mask, hist_price):
-    """ARMMT's explicit behaviour-sequence channels per candidate, [B, L, 7] (ours; see ARMMT):
-      - affinity (4): mean and max over the real history of cos(candidate, history item), on the
-        raw text and on the raw image features — how much of the user's past resembles this item;
-      - price level (3): mean and std of the history's standardized log price, and the
-        candidate's standardized log price times that mean.
-    `price` [B, L, 1] and `hist_price` [B, H] are standardized log prices. A cold user (empty
-    history) gets zeros."""
-    n = hist_mask.sum(1).clamp(min=1)[:, None]  # [B, 1]
-    real = hist_mask[:, None] > 0.5  # [B, 1, H]
-    warm = (hist_mask.sum(1) > 0).float()[:, None]  # [B, 1]
-
-    def affinity(a, h):  # [B, L, D], [B, H, D] → [B, L, 2]
-        s = torch.einsum("bld,bhd->blh", F.normalize(a, dim=-1), F.normalize(h, dim=-1))  # [B, L, H]
-        mean = (s * real).sum(-1) / n
-        return torch.stack([mean, s.masked_fill(~real, -1).max(-1).values * warm], dim=-1)
-
-    level = (hist_price * hist_mask).sum(1, keepdim=True) / n  # [B, 1]
-    spread = ((hist_price - level) ** 2 * hist_mask).sum(1, keepdim=True) / n
+def price_channels(price, hist_price, hist_mask):
+    """The history's price level per candidate, [B, L, 3]: mean and std of the history's
+    standardized log price, and the candidate's times that mean. `price` [B, L, 1], `hist_price`
+    [B, H, 1]. A cold user gets zeros."""
+    n = hist_mask.sum(1, keepdim=True).clamp(min=1)  # [B, 1]
+    hp = hist_price[..., 0]
+    level = (hp * hist_mask).sum(1, keepdim=True) / n  # [B, 1]
+    spread = (((hp - level) ** 2) * hist_mask).sum(1, keepdim=True) / n
     L = price.shape[1]
-    prices = torch.stack([level.expand(-1, L), spread.sqrt().expand(-1, L), price[..., 0] * level], dim=-1)  # [B, L, 3]
-    return torch.cat([affinity(text, hist_text), affinity(image, hist_image), prices], dim=-1)
+    return torch.stack([level.expand(-1, L), spread.sqrt().expand(-1, L), price[..., 0] * level], dim=-1)
+
+
+class TeacherInputs(nn.Module):
+    """What every teacher-family model does first: standardize the raw query, text and image
+    features and the log prices (statistics from the training catalog: `fit`)."""
+
+    def __init__(self, d_query, d_text, d_image):
+        super().__init__()
+        self.query, self.text, self.image, self.price = Standardize(d_query), Standardize(d_text), Standardize(d_image), LogPrice()
+
+    def fit(self, query, text, image, price):  # the catalog's [Q, dq], [N, dt], [N, di], [N]
+        for norm, x in ((self.query, query), (self.text, text), (self.image, image), (self.price, price)):
+            norm.fit(x)
 
 
 class ContextAwareFusion(nn.Module):
@@ -247,62 +259,58 @@ class ARMMT(nn.Module):
 
     From the paper: text and image features per item; multi-head attention extracting the useful
     part of the user's behaviour sequence (Fig. 2); CAFU; Multi-Perspective Self-Attention over the
-    list after CAFU; separate item and personalized representations fused hierarchically; a
-    target-oriented multimodal auxiliary task. Ours: every form and size below.
-      1. text / image encoders shared by candidates and history (one per modality), the
-         two-tower's aligned modality projections, frozen (see `init_from_two_tower`);
-      2. context c = f(query, mean of the history per modality);
-      3. item representation: CAFU(text, image | c), with the query match and the price;
-      4. personalized representation: per-modality target attention of the candidate over the
-         history, fused by a second CAFU, plus explicit behaviour channels (`behaviour_channels`:
-         the candidate's affinity to the history per modality, the history's price level) — the
-         learned attention alone left the history unused at this data budget (measured: README,
-         "Training");
-      5. MPSA: one self-attention layer over the list per perspective (item, personalized);
-      6. hierarchical fusion: item view + gate(item, personalized) ⊙ personalized view;
-      7. auxiliary task: text-only and image-only click logits under the context (`aux`), trained
+    list; separate item and personalized representations fused; a target-oriented multimodal
+    auxiliary task. Ours: every form and size below.
+      1. standardized inputs (`TeacherInputs`); one text and one image encoder and one item
+         encoder (both modalities + price), shared by the candidates and the history, so a
+         history item and a candidate live in one space;
+      2. context c = f(query, the user's mean history item);
+      3. item view: CAFU(text, image | c);
+      4. personalized view: target attention of each candidate over the history, the candidate's
+         products with the query, the mean history item and the attended history, and the
+         history's price level (`price_channels`) — the utility the world draws is a sum of
+         query matches and a user's taste times the item's attributes, which these products can
+         express directly;
+      5. MPSA: self-attention over the list of both views combined;
+      6. auxiliary task: text-only and image-only click logits under the context (`aux`), trained
          on the same target as the main score (see train.py).
     No retrieval score and no position among the scoring inputs: the logs show every list in
     retrieval order, so a retrieval-order feature cannot be told apart from position bias and
-    soaks it up (measured: README, "Training"). Position enters training only through
+    soaks it up (measured: docs/training.md). Position enters training only through
     ExaminationBias.
     """
 
     def __init__(self, d_query, d_text, d_image, dim=64, heads=4, cafu=True):
         super().__init__()
-        fusion = ContextAwareFusion if cafu else ConcatFusion
-        self.text, self.image, self.query = mlp(d_text, 2 * dim, dim), mlp(d_image, 2 * dim, dim), mlp(d_query, 2 * dim, dim)
-        self.context = nn.Linear(3 * dim, dim)
-        self.item_fusion = fusion(dim, heads)
-        self.history_text = HistoryAttention(dim, heads)
-        self.history_image = HistoryAttention(dim, heads)
-        self.personal_fusion = fusion(dim, heads)
-        self.item_rep = mlp(2 * dim + 1 + BEHAVIOUR_CHANNELS, 2 * dim, dim)
-        self.personal_rep = mlp(2 * dim + BEHAVIOUR_CHANNELS, 2 * dim, dim)
-        self.item_view = ListBlock(dim, heads)
-        self.personal_view = ListBlock(dim, heads)
-        self.gate = nn.Linear(2 * dim, dim)
+        self.inputs = TeacherInputs(d_query, d_text, d_image)
+        self.query = mlp(d_query, 2 * dim, dim)
+        self.text, self.image = nn.Linear(d_text, dim), nn.Linear(d_image, dim)
+        self.item = mlp(2 * dim + 1, 2 * dim, dim)
+        self.context = nn.Linear(2 * dim, dim)
+        self.fusion = (ContextAwareFusion if cafu else ConcatFusion)(dim, heads)
+        self.history = HistoryAttention(dim, heads)
+        self.rep = mlp(7 * dim + PRICE_CHANNELS, 2 * dim, dim)
+        self.list = ListBlock(dim, heads)
         self.head = GainHead(dim)
         self.aux_text = nn.Linear(dim, 1)
         self.aux_image = nn.Linear(dim, 1)
-        self.register_buffer("price_stats", torch.tensor([0.0, 1.0]))
 
     def forward(self, query, text, image, price, mask, hist_text, hist_image, hist_mask, hist_price):
-        q = self.query(query)  # [B, d]
-        ct, ci = self.text(text), self.image(image)  # [B, L, d] each
-        ht, hi = self.text(hist_text), self.image(hist_image)  # [B, H, d] each
-        c = self.context(torch.cat([q, masked_mean(ht, hist_mask), masked_mean(hi, hist_mask)], dim=-1))  # [B, d]
-        f = self.item_fusion(torch.stack([ct, ci], dim=2), c)  # [B, L, d]
-        pt = self.history_text(ct, ht, hist_mask)  # [B, L, d]
-        pi = self.history_image(ci, hi, hist_mask)
-        p = self.personal_fusion(torch.stack([pt, pi], dim=2), c)  # [B, L, d]
-        price = log_price(price, self.price_stats)  # [B, L, 1]
-        b = behaviour_channels(text, image, price, hist_text, hist_image, hist_mask, log_price(hist_price, self.price_stats)[..., 0])  # [B, L, 7]
-        x = self.item_view(self.item_rep(torch.cat([f, q[:, None] * f, price, b], dim=-1)), mask)  # [B, L, d]
-        y = self.personal_view(self.personal_rep(torch.cat([p, f, b], dim=-1)), mask)  # [B, L, d]
-        h = x + torch.sigmoid(self.gate(torch.cat([x, y], dim=-1))) * y
-        out = self.head(h, mask, match(q, ct, ci))
-        out["aux"] = torch.cat([self.aux_text(ct * c[:, None]), self.aux_image(ci * c[:, None])], dim=-1)  # [B, L, 2]
+        n = self.inputs
+        q = self.query(n.query(query))  # [B, d]
+        t, i, p = self.text(n.text(text)), self.image(n.image(image)), n.price(price)  # [B, L, d], [B, L, d], [B, L, 1]
+        hp = n.price(hist_price)  # [B, H, 1]
+        e = self.item(torch.cat([t, i, p], dim=-1))  # [B, L, d]
+        eh = self.item(torch.cat([self.text(n.text(hist_text)), self.image(n.image(hist_image)), hp], dim=-1))  # [B, H, d]
+        u = masked_mean(eh, hist_mask)  # [B, d]
+        c = self.context(torch.cat([q, u], dim=-1))  # [B, d]
+        f = self.fusion(torch.stack([t, i], dim=2), c)  # [B, L, d]
+        a = self.history(e, eh, hist_mask)  # [B, L, d]
+        L = e.shape[1]
+        qe, ue = q[:, None] * e, u[:, None] * e
+        x = self.rep(torch.cat([e, f, qe, ue, a * e, a, u[:, None].expand(-1, L, -1), price_channels(p, hp, hist_mask)], dim=-1))
+        out = self.head(self.list(x, mask), mask)
+        out["aux"] = torch.cat([self.aux_text(t * c[:, None]), self.aux_image(i * c[:, None])], dim=-1)  # [B, L, 2]
         return out
 
 
@@ -312,18 +320,18 @@ class PointwiseText(nn.Module):
 
     def __init__(self, d_query, d_text, d_image, dim=64, heads=4):
         super().__init__()
+        self.inputs = TeacherInputs(d_query, d_text, d_image)
         self.text, self.query = mlp(d_text, 2 * dim, dim), mlp(d_query, 2 * dim, dim)
-        self.net = mlp(3 * dim + 1, 2 * dim, dim)
+        self.net = mlp(4 * dim + 1, 2 * dim, dim)
         self.head = GainHead(dim)
-        self.register_buffer("price_stats", torch.tensor([0.0, 1.0]))
 
     def forward(self, query, text, image, price, mask, hist_text, hist_image, hist_mask, hist_price):
-        ct = self.text(text)  # [B, L, d]
-        L = ct.shape[1]
-        u = masked_mean(self.text(hist_text), hist_mask)[:, None].expand(-1, L, -1)
-        q = self.query(query)
-        price = log_price(price, self.price_stats)  # [B, L, 1]
-        return self.head(self.net(torch.cat([ct, q[:, None].expand(-1, L, -1), u, price], dim=-1)), mask, match(q, ct))
+        n = self.inputs
+        t = self.text(n.text(text))  # [B, L, d]
+        L = t.shape[1]
+        u = masked_mean(self.text(n.text(hist_text)), hist_mask)[:, None].expand(-1, L, -1)
+        q = self.query(n.query(query))[:, None].expand(-1, L, -1)
+        return self.head(self.net(torch.cat([t, q * t, u * t, u, n.price(price)], dim=-1)), mask)
 
 
 class PRM(nn.Module):
@@ -333,60 +341,60 @@ class PRM(nn.Module):
 
     def __init__(self, d_query, d_text, d_image, dim=64, heads=4):
         super().__init__()
-        self.text, self.image, self.query = mlp(d_text, 2 * dim, dim), mlp(d_image, 2 * dim, dim), mlp(d_query, 2 * dim, dim)
-        self.item = nn.Linear(2 * dim, dim)
-        self.input = mlp(3 * dim + 1, 2 * dim, dim)
+        self.inputs = TeacherInputs(d_query, d_text, d_image)
+        self.item, self.query = mlp(d_text + d_image + 1, 2 * dim, dim), mlp(d_query, 2 * dim, dim)
+        self.input = mlp(4 * dim, 2 * dim, dim)
         self.blocks = nn.ModuleList([ListBlock(dim, heads), ListBlock(dim, heads)])
         self.head = GainHead(dim)
-        self.register_buffer("price_stats", torch.tensor([0.0, 1.0]))
 
     def forward(self, query, text, image, price, mask, hist_text, hist_image, hist_mask, hist_price):
-        ct, ci = self.text(text), self.image(image)  # [B, L, d] each
-        e = self.item(torch.cat([ct, ci], dim=-1))  # [B, L, d]
+        n = self.inputs
+        e = self.item(torch.cat([n.text(text), n.image(image), n.price(price)], dim=-1))  # [B, L, d]
         L = e.shape[1]
-        u = masked_mean(self.item(torch.cat([self.text(hist_text), self.image(hist_image)], dim=-1)), hist_mask)[:, None].expand(-1, L, -1)
-        q = self.query(query)
-        price = log_price(price, self.price_stats)  # [B, L, 1]
-        x = self.input(torch.cat([e, q[:, None].expand(-1, L, -1), u, price], dim=-1))
+        eh = self.item(torch.cat([n.text(hist_text), n.image(hist_image), n.price(hist_price)], dim=-1))  # [B, H, d]
+        u = masked_mean(eh, hist_mask)[:, None].expand(-1, L, -1)
+        q = self.query(n.query(query))[:, None].expand(-1, L, -1)
+        x = self.input(torch.cat([e, q * e, u * e, u], dim=-1))
         for block in self.blocks:
             x = block(x, mask)
-        return self.head(x, mask, match(q, ct, ci))
+        return self.head(x, mask)
 
 
 class EdgeHead(nn.Module):
     """The distilled edge head: reads only what the edge has — the query embedding [B, E], the
     candidates' fused item embeddings [B, L, E] and the history's [B, H, E] (int8-dequantized, as
-    stored in KV), and each candidate's catalog price [B, L] (stored beside its vector in KV) — and
+    stored in KV), and each candidate's and history item's catalog price [B, L], [B, H] (stored
+    beside its vector in KV) — and
     scores with one self-attention layer over the list plus one attention over the history, at
-    width `dim`. The price matters: the world's utility falls with price at every user's own
-    sensitivity, and no embedding carries it (measured: README, "Training"). No retrieval score or
-    position: see ARMMT."""
+    width `dim`. Inputs are standardized as the teacher's are (`fit`: the KV table's statistics).
+    The price matters: the world's utility falls with price at every user's own sensitivity, and
+    no embedding carries it (measured: docs/training.md). No retrieval score or position: see
+    ARMMT."""
 
     def __init__(self, d_emb=64, dim=32, heads=2):
         super().__init__()
-        self.item = nn.Linear(2 * d_emb + 1, dim)
-        self.history = nn.Linear(d_emb, dim)
+        self.norm_query, self.norm_item, self.price = Standardize(d_emb), Standardize(d_emb), LogPrice()
+        self.item = nn.Linear(d_emb + 1, dim)
+        self.query = nn.Linear(d_emb, dim)
         self.personal = HistoryAttention(dim, heads)
+        self.mix = mlp(4 * dim + PRICE_CHANNELS, dim, dim)
         self.block = ListBlock(dim, heads)
         self.head = GainHead(dim)
-        self.register_buffer("price_stats", torch.tensor([0.0, 1.0]))
 
-    def forward(self, query, items, mask, history, hist_mask, price):
-        x = self.item(torch.cat([items, query[:, None] * items, log_price(price, self.price_stats)], dim=-1))  # [B, L, dim]
-        x = x + self.personal(x, self.history(history), hist_mask)
-        return self.head(self.block(x, mask), mask, match(query, items))
+    def fit(self, query, items, price):  # the KV table's [Q, E], [N, E] and the catalog's prices [N]
+        self.norm_query.fit(query)
+        self.norm_item.fit(items)
+        self.price.fit(price)
 
-
-def init_from_two_tower(model, two_tower):
-    """Sets a re-ranker's query and modality encoders (where it has them) to the two-tower model's
-    query tower and stage-1 modality projections, which are already aligned with relevance, and
-    freezes them: trained on sparse clicks they drift (ARMMT's auxiliary task pulled them off
-    relevance: measured, README "Training"), and frozen they cost no backward pass. Every
-    teacher-family model gets the same encoders, so the ablations stay fair."""
-    for mine, theirs in (("query", two_tower.query.net), ("text", two_tower.item.text_proj), ("image", two_tower.item.image_proj)):
-        if hasattr(model, mine):
-            getattr(model, mine).load_state_dict(theirs.state_dict())
-            getattr(model, mine).requires_grad_(False)
+    def forward(self, query, items, mask, history, hist_mask, price, hist_price):
+        p, hp = self.price(price), self.price(hist_price)  # [B, L, 1], [B, H, 1]
+        x = self.item(torch.cat([self.norm_item(items), p], dim=-1))  # [B, L, dim]
+        h = self.item(torch.cat([self.norm_item(history), hp], dim=-1))  # [B, H, dim]
+        q = self.query(self.norm_query(query))  # [B, dim]
+        u = masked_mean(h, hist_mask)  # [B, dim]
+        a = self.personal(x, h, hist_mask)  # [B, L, dim]
+        x = self.mix(torch.cat([x, q[:, None] * x, u[:, None] * x, a, price_channels(p, hp, hist_mask)], dim=-1))
+        return self.head(self.block(x, mask), mask)
 
 
 class ExaminationBias(nn.Module):

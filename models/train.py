@@ -5,12 +5,15 @@ each writing its query and item embeddings for the TypeScript evaluation, and th
 query and item towers exported to ONNX.
 
 Stage `rerank` (after the TypeScript side has int8-quantized the fused embeddings with the KV
-codec): the ARMMT teacher and its ablations over several seeds, the edge head distilled from the
-first seed's teacher, each writing test-split scores for the TypeScript evaluation; teacher and
-head exported to ONNX with their FLOP counts.
+codec): the ARMMT teacher over several seeds at the full budget, the ablation table (ARMMT included)
+at one smaller budget, the edge head distilled from the first seed's teacher — each model in its own
+one-thread process, two at a time (`Jobs`) — each writing test-split scores for the TypeScript
+evaluation; teacher and head exported to ONNX with their FLOP counts.
 """
 import argparse
+import dataclasses
 import json
+import multiprocessing
 import os
 import sys
 import time
@@ -21,7 +24,7 @@ import torch.nn.functional as F
 
 from models.config import preset
 from models.export import count_flops, export_rerankers, export_two_tower
-from models.model import ARMMT, PRM, EdgeHead, ExaminationBias, PointwiseText, TwoTower, in_batch_nce, init_from_two_tower, PAD_SCORE
+from models.model import ARMMT, PRM, EdgeHead, ExaminationBias, PointwiseText, TwoTower, in_batch_nce, PAD_SCORE
 from models.world import World
 
 torch.set_num_threads(max(1, os.cpu_count() or 1))
@@ -139,15 +142,18 @@ def stage_two_tower(world, cfg, out):
 
 # ---- list-wise re-rankers ------------------------------------------------------------------
 
-# The ablation table: name → (model factory, auxiliary-task weight multiplier)
-RANKERS = {
+# The ablation table: name → (model factory, auxiliary-task weight multiplier). Every row trains
+# at the table's budget (RerankConfig.table_*); the published teacher is TEACHER again at the full
+# budget, so the table compares equals and the teacher gets what the chain can afford.
+TABLE = {
     "pointwise_text": (PointwiseText, 0.0),
     "prm": (PRM, 0.0),
     "armmt_no_cafu": (lambda *a, **k: ARMMT(*a, **k, cafu=False), 1.0),
     "armmt_no_aux": (ARMMT, 0.0),
-    "armmt": (ARMMT, 1.0),
+    "armmt_table": (ARMMT, 1.0),
 }
 TEACHER = "armmt"
+TEACHER_FACTORY = (ARMMT, 1.0)
 
 
 def list_batches(world, sessions, batch_size, rng=None):
@@ -196,7 +202,8 @@ class ListInputs:
         c = self.common(b)
         q, e = self.edge
         return {"query": q[torch.from_numpy(b["query"])], "items": e[c["item"]], "mask": c["mask"],
-                "history": e[c["hist"]], "hist_mask": c["hist_mask"], "price": self.price[c["item"]]}
+                "history": e[c["hist"]], "hist_mask": c["hist_mask"], "price": self.price[c["item"]],
+                "hist_price": self.price[c["hist"]]}
 
 
 def click_nll(click_logit, log_exam, click):
@@ -206,9 +213,22 @@ def click_nll(click_logit, log_exam, click):
     return -(click * log_p + (1 - click) * log_not)
 
 
-def label_loss(out, exam, b, aux_weight=0.0):
-    """Position-debiased label loss, mean over real candidates: click (with the examination
-    term) + purchase given click (+ the auxiliary modalities' click losses, ARMMT only)."""
+def listwise_loss(score, log_exam, click, purchase):
+    """Softmax cross-entropy of each list's scores against its logged graded gain (purchase 3,
+    click 1), each label divided by its position's examination probability (inverse propensity,
+    the learned bias taken as given), over the lists with any click."""
+    gain = (click + 2 * purchase) / torch.exp(log_exam).detach()  # [B, L]
+    has = gain.sum(1) > 0
+    if not has.any():
+        return score.new_zeros(())
+    target = gain[has] / gain[has].sum(1, keepdim=True)
+    return -(target * score[has].log_softmax(dim=1)).sum(1).mean()
+
+
+def label_loss(out, exam, b, aux_weight=0.0, listwise_weight=0.0):
+    """Position-debiased label loss: per real candidate (mean), click (with the examination term)
+    + purchase given click (+ the auxiliary modalities' click losses, ARMMT only); plus, per list,
+    `listwise_weight` times `listwise_loss`."""
     position, click, purchase = (torch.from_numpy(b[k]) for k in ("position", "click", "purchase"))
     mask = torch.from_numpy(b["mask"]).float()
     log_exam = exam(position)
@@ -217,7 +237,10 @@ def label_loss(out, exam, b, aux_weight=0.0):
     if aux_weight and "aux" in out:
         aux = out["aux"]  # [B, L, 2]: text-only, image-only
         nll = nll + aux_weight * 0.5 * (click_nll(aux[..., 0], log_exam, click) + click_nll(aux[..., 1], log_exam, click))
-    return (nll * mask).sum() / mask.sum()
+    loss = (nll * mask).sum() / mask.sum()
+    if listwise_weight:
+        loss = loss + listwise_weight * listwise_loss(out["score"], log_exam, click, purchase)
+    return loss
 
 
 def distill_loss(score, teacher_score, temperature=1.0):
@@ -228,21 +251,48 @@ def distill_loss(score, teacher_score, temperature=1.0):
     return kl * temperature**2
 
 
+def get_lr(step, total, rc):
+    """Linear warm-up over the first `rc.warmup` steps, then cosine decay to `rc.min_lr_share` of
+    `rc.lr` at the last step."""
+    if step < rc.warmup:
+        return rc.lr * (step + 1) / rc.warmup
+    progress = min(1.0, (step - rc.warmup) / max(1, total - rc.warmup))
+    return rc.lr * (rc.min_lr_share + (1 - rc.min_lr_share) * 0.5 * (1 + np.cos(np.pi * progress)))
+
+
+@torch.no_grad()
+def estimate_loss(model, exam, batches, make_inputs, loss_of):
+    """Mean loss over `batches` in eval mode."""
+    model.eval()
+    losses = [loss_of(model(**make_inputs(b)), exam, b).item() for b in batches]
+    model.train()
+    return float(np.mean(losses))
+
+
 def train_ranker(world, sessions, valid_batches, make_inputs, model, loss_of, epochs, rc, seed, name):
-    """The one training loop of every re-ranker: Adam, list batches, per-epoch train/valid loss
-    (`valid_batches`: the validation lists, batched once for every model)."""
+    """The one training loop of every re-ranker: Adam under `get_lr`, list batches, per-epoch
+    train/valid loss (`valid_batches`: the validation lists, batched once for every model)."""
     rng = np.random.default_rng(seed)
     torch.manual_seed(seed)
     exam = ExaminationBias()
-    opt = torch.optim.Adam([*model.parameters(), *exam.parameters()], lr=rc.lr)
+    params = [p for p in (*model.parameters(), *exam.parameters()) if p.requires_grad]
+    opt = torch.optim.Adam(params, lr=rc.lr)
+    total = epochs * -(-len(sessions) // rc.batch_size)
     progress = Progress(name, epochs)
-    def losses(batches):
-        return (loss_of(model(**make_inputs(b)), exam, b) for b in batches)
-
+    step = 0
+    model.train()
     for _ in range(epochs):
-        train, valid_loss = fit_epoch(model, opt, losses(list_batches(world, sessions, rc.batch_size, rng)),
-                                      lambda: losses(valid_batches))
-        progress.epoch(train, f" valid {valid_loss:.4f}")
+        running, n = 0.0, 0
+        for b in list_batches(world, sessions, rc.batch_size, rng):
+            for group in opt.param_groups:
+                group["lr"] = get_lr(step, total, rc)
+            loss = loss_of(model(**make_inputs(b)), exam, b)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            running, n, step = running + loss.item(), n + 1, step + 1
+        progress.epoch(running / max(1, n), f" valid {estimate_loss(model, exam, valid_batches, make_inputs, loss_of):.4f}")
+    model.eval()
     return model
 
 
@@ -298,51 +348,104 @@ def export_pair(world, inputs, teacher, head, out):
     return onnx, flops
 
 
-def stage_rerank(world, cfg, out):
+# ---- parallel training jobs ------------------------------------------------------------------
+#
+# Each model trains in its own process on one torch thread: on this 2-core machine two such
+# processes train two models at once, and one thread per process is faster per step than two
+# threads contending (measured: docs/training.md). Workers are forked, so they inherit the
+# world and the inputs of `Jobs.context` without copying or pickling them.
+
+class Jobs:
+    """Runs `train_job`s on `workers` forked processes; a job returns what `train_job` returns."""
+
+    context = None
+
+    def __init__(self, workers, **context):
+        Jobs.context = context
+        self.workers = workers
+
+    def run(self, jobs):
+        Jobs.context["jobs"] = jobs  # a job holds closures: workers read it by index, never pickled
+        if self.workers <= 1:
+            return [train_job(i) for i in range(len(jobs))]
+        ctx = multiprocessing.get_context("fork")
+        with ctx.Pool(self.workers, maxtasksperchild=1) as pool:
+            return pool.map(train_job, range(len(jobs)), chunksize=1)
+
+
+def train_job(index):
+    """Trains one re-ranker for one seed in this process (`Jobs.context`: world, cfg, inputs...),
+    saves its test-split scores and weights, returns {name, seed, scores, weights, seconds}."""
+    torch.set_num_threads(1)
+    c = Jobs.context
+    job = c["jobs"][index]
+    started = time.time()
+    torch.manual_seed(job["seed"])
+    model = job["make_model"]()
+    train_ranker(c["world"], job["sessions"], c["valid_batches"], job["make_inputs"], model, job["loss_of"], job["epochs"],
+                 c["cfg"].rerank, job["seed"], f"{job['name']}[seed {job['seed']}]")
+    d = c["dir"]
+    scores = os.path.join(d, "scores", f"{job['name']}.seed{job['seed']}.npy")
+    np.save(scores, score_rows(c["world"], c["world"].sessions("test"), job["make_inputs"], model)[c["test_rows"]])
+    weights = os.path.join(d, "weights", f"{job['name']}.seed{job['seed']}.pt")
+    torch.save(model.state_dict(), weights)
+    return {"name": job["name"], "seed": job["seed"], "scores": scores, "weights": weights,
+            "seconds": round(time.time() - started, 1)}
+
+
+def stage_rerank(world, cfg, out, scope="full"):
+    """scope "full": the teacher and the head over every seed, and the ablation table; "release":
+    the teacher and the head only, on the first seed (another world's check)."""
     rc = cfg.rerank
+    if scope == "release":
+        rc = dataclasses.replace(rc, seeds=rc.seeds[:1])
+    torch.set_num_threads(1)  # before any fork: every process here runs one thread
     features = world.features()
-    two_tower = TwoTower(*(f.shape[1] for f in features), cfg.two_tower.dim, cfg.two_tower.heads, "fusion")
-    two_tower.load_state_dict(torch.load(os.path.join(out, "two_tower", "fusion", "model.pt")))
+    price = torch.from_numpy(np.array(world["item_price"], dtype=np.float32))
     inputs = ListInputs(world, features, load_edge_embeddings(out))
-    train, valid = subset(world.sessions("train"), rc.train_sessions), world.sessions("valid")[:2000]
-    valid_batches = list(list_batches(world, valid, 4 * rc.batch_size))
-    test_rows = split_rows(world, "test")
-    log_price = np.log(np.asarray(world["item_price"], np.float32))
-    price_stats = torch.tensor([log_price.mean(), log_price.std()])
+    train = world.sessions("train")
+    table_train = subset(train, rc.table_sessions)
+    valid = world.sessions("valid")[:2000]
     d = os.path.join(out, "rerank")
-    os.makedirs(os.path.join(d, "scores"), exist_ok=True)
-    print(f"rerank: {len(train)} training sessions, seeds {list(rc.seeds)}", flush=True)
-
-    summary = {"rankers": {}, "train_sessions": int(len(train))}
-
-    def over_seeds(name, make_model, make_inputs, loss_of, epochs, sessions=train):
-        """Trains `name` once per seed, saving its test-split scores; returns the first seed's model."""
-        entry = summary["rankers"][name] = {"scores": {}, "seconds": []}
-        first = None
-        for seed in rc.seeds:
-            started = time.time()
-            torch.manual_seed(seed)
-            model = make_model()
-            train_ranker(world, sessions, valid_batches, make_inputs, model, loss_of, epochs, rc, seed, f"{name}[seed {seed}]")
-            file = os.path.join(d, "scores", f"{name}.seed{seed}.npy")
-            np.save(file, score_rows(world, world.sessions("test"), make_inputs, model)[test_rows])
-            entry["scores"][seed] = file
-            entry["seconds"].append(round(time.time() - started, 1))
-            if first is None:
-                first = model
-        return first
+    for sub in ("scores", "weights"):
+        os.makedirs(os.path.join(d, sub), exist_ok=True)
+    summary = {"rankers": {}, "train_sessions": int(len(train)), "table_sessions": int(len(table_train)),
+               "epochs": rc.epochs, "table_epochs": rc.table_epochs, "head_epochs": rc.head_epochs}
+    table = f"; the ablation table on {len(table_train)} × {rc.table_epochs}" if scope == "full" else ""
+    print(f"rerank: teacher on {len(train)} training sessions × {rc.epochs} epochs{table}; seeds {list(rc.seeds)}; "
+          f"{rc.workers} worker processes", flush=True)
 
     def teacher_family(factory):
-        model = factory(*(f.shape[1] for f in features), dim=cfg.two_tower.dim, heads=rc.heads)
-        model.price_stats.copy_(price_stats)
-        init_from_two_tower(model, two_tower)
-        return model
+        def make():
+            model = factory(*(f.shape[1] for f in features), dim=cfg.two_tower.dim, heads=rc.heads)
+            model.inputs.fit(*features, price)
+            return model
+        return make
 
-    for name, (factory, aux) in RANKERS.items():
-        loss_of = lambda o, exam, b, w=aux * rc.aux_weight: label_loss(o, exam, b, w)
-        model = over_seeds(name, lambda: teacher_family(factory), inputs.teacher, loss_of, rc.epochs)
-        if name == TEACHER:
-            teacher = model
+    def label_loss_of(aux):
+        return lambda o, exam, b: label_loss(o, exam, b, aux * rc.aux_weight, rc.listwise_weight)
+
+    def record(results):
+        for r in results:
+            entry = summary["rankers"].setdefault(r["name"], {"scores": {}, "seconds": []})
+            entry["scores"][r["seed"]] = r["scores"]
+            entry["seconds"].append(r["seconds"])
+
+    # The teacher's seeds first: the longest jobs, so the table's short ones fill in around them.
+    jobs = [{"name": TEACHER, "seed": s, "make_model": teacher_family(TEACHER_FACTORY[0]), "make_inputs": inputs.teacher,
+             "loss_of": label_loss_of(TEACHER_FACTORY[1]), "epochs": rc.epochs, "sessions": train} for s in rc.seeds]
+    jobs += [{"name": name, "seed": s, "make_model": teacher_family(factory), "make_inputs": inputs.teacher,
+              "loss_of": label_loss_of(aux), "epochs": rc.table_epochs, "sessions": table_train}
+             for name, (factory, aux) in (TABLE.items() if scope == "full" else ()) for s in rc.seeds]
+    valid_batches = list(list_batches(world, valid, 4 * rc.batch_size))
+    test_rows = split_rows(world, "test")
+    context = {"world": world, "cfg": cfg, "valid_batches": valid_batches, "test_rows": test_rows, "dir": d}
+    results = Jobs(rc.workers, **context).run(jobs)
+    record(results)
+    teacher = teacher_family(TEACHER_FACTORY[0])()
+    first = next(r for r in results if r["name"] == TEACHER and r["seed"] == rc.seeds[0])
+    teacher.load_state_dict(torch.load(first["weights"]))
+    teacher.eval()
 
     def score_history_hidden(name, make_inputs, model):
         """What the history is worth to `name`: its first seed again, with every user's history hidden
@@ -358,7 +461,7 @@ def stage_rerank(world, cfg, out):
 
     # The head learns from the first seed's teacher: its scores on the head's training lists —
     # by default every training session, since the teacher labels any list for free.
-    head_train = subset(world.sessions("train"), rc.head_sessions)
+    head_train = subset(train, rc.head_sessions)
     started = time.time()
     teacher_scores = torch.from_numpy(score_rows(world, np.concatenate([head_train, valid]), inputs.teacher, teacher))
     print(f"rerank: teacher scored the training and validation lists in {time.time() - started:.0f}s", flush=True)
@@ -368,14 +471,20 @@ def stage_rerank(world, cfg, out):
         t = torch.where(torch.from_numpy(b["mask"]), t, torch.full_like(t, PAD_SCORE))
         return rc.distill_weight * distill_loss(o["score"], t, rc.distill_temperature) + rc.label_weight * label_loss(o, exam, b)
 
-    print(f"rerank: the head distils on {len(head_train)} training sessions", flush=True)
-    summary["head_sessions"] = int(len(head_train))
     def edge_head():
         model = EdgeHead(inputs.edge[1].shape[1], rc.head_dim, rc.head_heads)
-        model.price_stats.copy_(price_stats)
+        model.fit(*inputs.edge, price)
         return model
 
-    head = over_seeds("head", edge_head, inputs.head, head_loss, rc.head_epochs, head_train)
+    print(f"rerank: the head distils on {len(head_train)} training sessions × {rc.head_epochs} epochs", flush=True)
+    summary["head_sessions"] = int(len(head_train))
+    head_jobs = [{"name": "head", "seed": s, "make_model": edge_head, "make_inputs": inputs.head, "loss_of": head_loss,
+                  "epochs": rc.head_epochs, "sessions": head_train} for s in rc.seeds]
+    head_results = Jobs(rc.workers, **context).run(head_jobs)
+    record(head_results)
+    head = edge_head()
+    head.load_state_dict(torch.load(head_results[0]["weights"]))
+    head.eval()
     score_history_hidden("head", inputs.head, head)
 
     summary["onnx"], summary["flops"] = export_pair(world, inputs, teacher, head, out)
@@ -391,17 +500,20 @@ def main(argv=None):
     p.add_argument("--out", required=True)
     p.add_argument("--stage", choices=["two_tower", "rerank"], required=True)
     p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--scope", choices=["full", "release"], default="full",
+                   help="rerank: everything (full) or only the teacher and the head on one seed (release)")
     args = p.parse_args(argv)
     cfg = preset(args.preset)
     if args.seed is not None:
         cfg.seed = args.seed
     world = World(args.world)
     os.makedirs(args.out, exist_ok=True)
-    print(f"train: stage {args.stage}, preset {args.preset}, seed {cfg.seed}, torch {torch.__version__}, {torch.get_num_threads()} threads", flush=True)
+    threads = "one thread per worker process" if args.stage == "rerank" else f"{torch.get_num_threads()} threads"
+    print(f"train: stage {args.stage}, preset {args.preset}, seed {cfg.seed}, torch {torch.__version__}, {threads}", flush=True)
     if args.stage == "two_tower":
         stage_two_tower(world, cfg, args.out)
     if args.stage == "rerank":
-        stage_rerank(world, cfg, args.out)
+        stage_rerank(world, cfg, args.out, args.scope)
 
 
 if __name__ == "__main__":

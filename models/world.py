@@ -80,33 +80,30 @@ class World:
           history [B, H] int64 (-1 pad, newest first; H = the batch's longest history, at least 1).
         """
         sessions = np.asarray(sessions)
-        lengths = self.session[sessions, 3]
-        B, L = len(sessions), int(lengths.max())
-        out = {
-            "item": np.full((B, L), -1, np.int64),
-            "row": np.full((B, L), -1, np.int64),
-            "mask": np.zeros((B, L), bool),
-            "position": np.tile(np.arange(L, dtype=np.int64), (B, 1)),
-            "retrieval": np.zeros((B, L), np.float32),
-            "click": np.zeros((B, L), np.float32),
-            "purchase": np.zeros((B, L), np.float32),
-            "p_click": np.zeros((B, L), np.float32),
-            "p_purchase": np.zeros((B, L), np.float32),
-        }
-        sources = {"item": "cand_item", "retrieval": "cand_retrieval", "click": "cand_click", "purchase": "cand_purchase",
-                   "p_click": "cand_p_click", "p_purchase": "cand_p_purchase"}
-        for b, s in enumerate(sessions):
-            r = self.rows(s)
-            n = r.stop - r.start
-            out["mask"][b, :n] = True
-            out["row"][b, :n] = np.arange(r.start, r.stop)
-            for name, key in sources.items():
-                out[name][b, :n] = self.arrays[key][r]
+        lengths = self.session[sessions, 3].astype(np.int64)
+        L = int(lengths.max())
+        positions = np.arange(L, dtype=np.int64)
+        mask = positions[None] < lengths[:, None]  # [B, L]
+        rows = np.where(mask, self.offset[sessions].astype(np.int64)[:, None] + positions[None], -1)
+        safe = rows.clip(min=0)  # gathered, then blanked where padded
+        out = {"row": rows, "mask": mask, "position": np.broadcast_to(positions, mask.shape).copy()}
+        sources = {"item": ("cand_item", -1, np.int64), "retrieval": ("cand_retrieval", 0, np.float32),
+                   "click": ("cand_click", 0, np.float32), "purchase": ("cand_purchase", 0, np.float32),
+                   "p_click": ("cand_p_click", 0, np.float32), "p_purchase": ("cand_p_purchase", 0, np.float32)}
+        for name, (key, pad, dtype) in sources.items():
+            out[name] = np.where(mask, self._in_memory(key)[safe], pad).astype(dtype)
         out["query"] = self.session[sessions, 1].astype(np.int64)
         out["user"] = self.session[sessions, 0].astype(np.int64)
-        history = self.arrays["user_history"][out["user"]].astype(np.int64)
+        history = self._in_memory("user_history")[out["user"]].astype(np.int64)
         out["history"] = history[:, : max(1, int((history >= 0).sum(1).max()))]
         return out
+
+    def _in_memory(self, key):
+        """An array read into memory once (training gathers from it at random)."""
+        cache = self.__dict__.setdefault("_loaded", {})
+        if key not in cache:
+            cache[key] = np.asarray(self.arrays[key])
+        return cache[key]
 
 
 def _sha256(file):

@@ -32,6 +32,7 @@ const HEAD_SOURCES: InputSources<ItemFeatures> = {
   price: { kind: 'field', axis: 'list', read: (f) => f.price, positive: true, pad: 1 },
   mask: { kind: 'mask', axis: 'list' },
   history: { kind: 'field', axis: 'history', read: (f) => f.vector },
+  hist_price: { kind: 'field', axis: 'history', read: (f) => f.price, positive: true, pad: 1 },
   hist_mask: { kind: 'mask', axis: 'history' },
 }
 

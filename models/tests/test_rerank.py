@@ -3,7 +3,9 @@ import torch.nn as nn
 
 from models.export import count_flops
 from models.model import ARMMT, PAD_SCORE, PRM, EdgeHead, ExaminationBias, PointwiseText
-from models.train import distill_loss
+from models.config import RerankConfig
+from models.model import LogPrice, Standardize
+from models.train import distill_loss, get_lr, listwise_loss
 
 
 def teacher_inputs(B=2, L=7, H=5, seed=0):
@@ -23,7 +25,15 @@ def head_inputs(B=2, L=7, H=5, seed=0):
     t = teacher_inputs(B, L, H, seed)
     g = torch.Generator().manual_seed(seed + 1)
     return {"query": torch.randn(B, 64, generator=g), "items": torch.randn(B, L, 64, generator=g), "mask": t["mask"],
-            "history": torch.randn(B, H, 64, generator=g), "hist_mask": t["hist_mask"], "price": t["price"]}
+            "history": torch.randn(B, H, 64, generator=g), "hist_mask": t["hist_mask"], "price": t["price"],
+            "hist_price": t["hist_price"]}
+
+
+HEAD = RerankConfig()
+
+
+def edge_head():
+    return EdgeHead(64, HEAD.head_dim, HEAD.head_heads)
 
 
 def rerankers():
@@ -39,7 +49,7 @@ def test_every_reranker_scores_real_candidates_and_pads_the_rest():
         assert out["score"].shape == (2, 7), name
         assert torch.isfinite(out["score"][x["mask"] > 0]).all(), name  # the cold user too
         assert (out["score"][x["mask"] == 0] == PAD_SCORE).all(), name
-    head = EdgeHead(64, 32, 2).eval()
+    head = edge_head().eval()
     h = head_inputs()
     assert torch.isfinite(head(**h)["score"][h["mask"] > 0]).all()
 
@@ -61,8 +71,8 @@ def test_history_padding_does_not_change_the_scores():
     padded = dict(x, hist_text=pad(x["hist_text"]), hist_image=pad(x["hist_image"]), hist_mask=torch.cat([x["hist_mask"], torch.zeros(1, 2)], dim=1),
                   hist_price=torch.cat([x["hist_price"], torch.full((1, 2), 7.0)], dim=1))
     h = head_inputs(B=1, H=3)
-    head_padded = dict(h, history=pad(h["history"]), hist_mask=padded["hist_mask"])
-    models = {**rerankers(), "head": EdgeHead(64, 32, 2)}
+    head_padded = dict(h, history=pad(h["history"]), hist_mask=padded["hist_mask"], hist_price=padded["hist_price"])
+    models = {**rerankers(), "head": edge_head()}
     with torch.no_grad():
         for name, model in models.items():
             model.eval()
@@ -82,14 +92,18 @@ def test_history_personalizes_armmt_and_the_head():
         pricier = dict(x, hist_price=x["hist_price"] * 5)
         assert not torch.allclose(model(**x)["score"][0], model(**pricier)["score"][0])
         torch.testing.assert_close(model(**x)["score"][1], model(**pricier)["score"][1])
-    head = EdgeHead(64, 32, 2).eval()
+    head = edge_head().eval()
     h = head_inputs()
     with torch.no_grad():
         assert not torch.allclose(head(**h)["score"][0], head(**dict(h, history=torch.randn_like(h["history"])))["score"][0])
+        # The head reads the history's prices too (KV serves them beside each history vector).
+        pricier = head(**dict(h, hist_price=h["hist_price"] * 5))["score"]
+        assert not torch.allclose(head(**h)["score"][0], pricier[0])
+        torch.testing.assert_close(head(**h)["score"][1], pricier[1])  # the cold user's history is masked
 
 
 def test_the_head_reads_the_price():
-    head = EdgeHead(64, 32, 2).eval()
+    head = edge_head().eval()
     h = head_inputs()
     cheaper = dict(h, price=h["price"].clone())
     cheaper["price"][0, 2] /= 4
@@ -139,7 +153,7 @@ def test_flop_count_matches_a_linear_layers_multiply_adds():
 
 def test_the_head_costs_a_tenth_of_the_teacher_or_less():
     teacher = ARMMT(128, 128, 128, 64, 4)
-    head = EdgeHead(64, 32, 2)
+    head = edge_head()
     assert count_flops(head, head_inputs(1, 100, 20)) * 10 <= count_flops(teacher, teacher_inputs(1, 100, 20))
 
 
@@ -153,18 +167,57 @@ def test_rerank_axes_keep_the_query_width_fixed():
     assert axes["score"] == {0: "batch", 1: "list"}
 
 
-def test_the_teacher_family_encoders_come_from_the_two_tower_frozen():
-    from models.model import TwoTower, init_from_two_tower
-    torch.manual_seed(0)
-    two_tower = TwoTower(128, 128, 128, 64, 4, "fusion")
-    model = ARMMT(128, 128, 128, 64, 4)
-    init_from_two_tower(model, two_tower)
-    before = {k: v.clone() for k, v in model.state_dict().items()}
-    opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=1e-2)
+def test_standardize_fits_the_catalog_and_travels_with_the_model():
+    g = torch.Generator().manual_seed(0)
+    catalog = 0.09 * torch.randn(500, 8, generator=g) + 0.3
+    norm = Standardize(8).fit(catalog)
+    z = norm(catalog)
+    torch.testing.assert_close(z.mean(0), torch.zeros(8), atol=1e-5, rtol=0)
+    torch.testing.assert_close(z.std(0), torch.ones(8), atol=1e-5, rtol=0)
+    assert set(norm.state_dict()) == {"mean", "std"}  # buffers: exported and saved with the weights
+
+
+def test_log_price_standardizes_log_prices_to_one_channel():
+    prices = torch.tensor([1.0, 10.0, 100.0])
+    out = LogPrice().fit(prices)(prices[None])
+    assert out.shape == (1, 3, 1)
+    torch.testing.assert_close(out[0, :, 0], torch.tensor([-1.0, 0.0, 1.0]))
+
+
+def test_teacher_inputs_fit_every_feature_and_change_the_scores():
+    model = rerankers()["armmt"].eval()
     x = teacher_inputs()
-    model(**x)["score"][x["mask"] > 0].sum().backward()
-    opt.step()
-    after = model.state_dict()
-    for mine, theirs in ((model.query, two_tower.query.net), (model.text, two_tower.item.text_proj), (model.image, two_tower.item.image_proj)):
-        torch.testing.assert_close(mine.state_dict(), theirs.state_dict())  # set, and unchanged by the step
-    assert any(not torch.equal(before[k], after[k]) for k in after if k.startswith("item_rep"))  # the rest trains
+    with torch.no_grad():
+        before = model(**x)["score"]
+        model.inputs.fit(x["query"] * 3, x["text"].flatten(0, 1) + 1, x["image"].flatten(0, 1), x["price"].flatten())
+        after = model(**x)["score"]
+    assert not torch.allclose(before[x["mask"] > 0], after[x["mask"] > 0])
+
+
+def test_listwise_loss_is_lower_when_the_clicked_item_ranks_first():
+    log_exam = torch.zeros(1, 3)
+    click, purchase = torch.tensor([[0.0, 1.0, 0.0]]), torch.zeros(1, 3)
+    good = listwise_loss(torch.tensor([[0.0, 2.0, 0.0]]), log_exam, click, purchase)
+    bad = listwise_loss(torch.tensor([[2.0, 0.0, 0.0]]), log_exam, click, purchase)
+    assert good < bad
+
+
+def test_listwise_loss_weighs_a_deep_click_up_by_its_examination():
+    scores = torch.zeros(1, 2, requires_grad=True)
+    log_exam = torch.log(torch.tensor([[1.0, 0.25]]))
+    listwise_loss(scores, log_exam, torch.tensor([[1.0, 1.0]]), torch.zeros(1, 2)).backward()
+    # Two clicks, the second seen a quarter as often: it counts four times as much (target 0.2, 0.8),
+    # so from equal scores the loss pushes the first down and the second up.
+    torch.testing.assert_close(scores.grad, torch.tensor([[0.3, -0.3]]))
+
+
+def test_listwise_loss_ignores_lists_without_a_click():
+    assert listwise_loss(torch.randn(2, 4), torch.zeros(2, 4), torch.zeros(2, 4), torch.zeros(2, 4)).item() == 0
+
+
+def test_learning_rate_warms_up_then_decays_to_its_floor():
+    rc = RerankConfig(lr=1e-2, warmup=10, min_lr_share=0.1)
+    assert get_lr(0, 100, rc) == 1e-3
+    assert abs(get_lr(9, 100, rc) - 1e-2) < 1e-12
+    assert get_lr(50, 100, rc) < get_lr(20, 100, rc)
+    assert abs(get_lr(100, 100, rc) - 1e-3) < 1e-12

@@ -28,28 +28,43 @@ const opts = new Command('train')
   .description('Train, export and evaluate the models on a SYNTHETIC world.')
   .option('--preset <name>', 'smoke | default', 'smoke')
   .option('--seed <n>', 'training seed', nonNegativeInteger, 1)
-  .option('--world <dir>', 'world directory (default: data/worlds/PRESET, generated with seed 1 if missing)')
-  .option('--out <dir>', 'working directory for everything the run writes (default: data/train/PRESET)')
+  .option(
+    '--world-seed <n>',
+    "world seed; any but 1 trains only the teacher and the head, one model seed each, to show the results are not one world's",
+    nonNegativeInteger,
+    1,
+  )
+  .option('--world <dir>', 'world directory (default: data/worlds/PRESET[-seedN], generated if missing)')
+  .option('--out <dir>', 'working directory for everything the run writes (default: data/train/PRESET[-seedN])')
   .option(
     '--publish',
-    'copy the artifacts, manifest.json and metrics.json into models/ (default for the default preset)',
+    'copy the artifacts, manifest.json and metrics.json into models/ (default for the default preset); for a world seed N other than 1, only metrics.json, as models/metrics.world-seedN.json',
   )
   .option('--no-publish', 'never write into models/')
   .parse()
-  .opts<{ preset: string; seed: number; world?: string; out?: string; publish?: boolean }>()
+  .opts<{ preset: string; seed: number; worldSeed: number; world?: string; out?: string; publish?: boolean }>()
 
-const worldDir = opts.world ?? `data/worlds/${opts.preset}`
-const out = opts.out ?? `data/train/${opts.preset}`
+const otherWorld = opts.worldSeed !== 1
+const suffix = otherWorld ? `-seed${opts.worldSeed}` : ''
+const worldDir = opts.world ?? `data/worlds/${opts.preset}${suffix}`
+const out = opts.out ?? `data/train/${opts.preset}${suffix}`
 const publish = opts.publish ?? opts.preset === 'default'
 const started = performance.now()
-const elapsed = () => `${((performance.now() - started) / 1000).toFixed(0)}s`
+const seconds = () => Math.round((performance.now() - started) / 1000)
+const elapsed = () => `${seconds()}s`
+/** Wall-clock seconds of each step, in order (metrics.json `stage_seconds`). */
+const stageSeconds: Record<string, number> = {}
+let current: { name: string; at: number } | undefined
 
-function step(name: string) {
-  console.log(`\n== train: ${name} [${elapsed()}]`)
+function step(key: string, label: string) {
+  const now = seconds()
+  if (current) stageSeconds[current.name] = now - current.at
+  current = { name: key, at: now }
+  console.log(`\n== train: ${label} [${elapsed()}]`)
 }
 
-step(`world (${worldDir})`)
-ensureWorld(opts.preset, 1, worldDir)
+step('world', `world (${worldDir})`)
+ensureWorld(opts.preset, opts.worldSeed, worldDir)
 mkdirSync(out, { recursive: true })
 
 const python = resolvePython()
@@ -69,27 +84,37 @@ function trainStage(stage: 'two_tower' | 'rerank') {
     stage,
     '--seed',
     String(opts.seed),
+    '--scope',
+    otherWorld ? 'release' : 'full',
   ]
-  const py = spawnSync(pythonBin, args, { stdio: 'inherit' })
+  // The re-rankers train in one-thread processes (models/train.py, Jobs): BLAS and OpenMP pools of
+  // their own would only contend with the other process for the same cores.
+  const threads = stage === 'rerank' ? { OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' } : {}
+  const py = spawnSync(pythonBin, args, { stdio: 'inherit', env: { ...process.env, ...threads } })
   if (py.status !== 0) process.exit(py.status ?? 1)
   return JSON.parse(readFileSync(join(out, stage, 'summary.json'), 'utf8'))
 }
 
-step('two-tower: text, image, concat, fusion')
+step('two_tower', 'two-tower: text, image, concat, fusion')
 const summary = trainStage('two_tower')
 
-step('int8 embeddings for KV (shared codec)')
+step('embeddings', 'int8 embeddings for KV (shared codec)')
 const embeddings = quantizeEmbeddings(join(out, 'two_tower', 'fusion'), out)
 for (const [name, set] of Object.entries(embeddings.sets))
   console.log(
     `  ${name}: ${set.rows} × ${set.dim}, max |x − x̂| ${set.max_abs_error.toExponential(2)}, mean relative error ${(100 * set.mean_relative_error).toFixed(2)} %`,
   )
 
-step('re-rankers: ARMMT teacher and ablations, distilled edge head')
+step(
+  'rerank',
+  otherWorld
+    ? 're-rankers: ARMMT teacher and distilled edge head only'
+    : 're-rankers: ARMMT teacher and ablations, distilled edge head',
+)
 const rerank = trainStage('rerank')
 const models: Record<string, ModelSpec> = { ...summary.onnx, ...rerank.onnx }
 
-step('parity: onnxruntime-node vs PyTorch')
+step('parity', 'parity: onnxruntime-node vs PyTorch')
 const parity: Record<string, number> = {}
 for (const [name, spec] of Object.entries(models)) {
   parity[name] = await parityMaxDiff(out, spec)
@@ -98,7 +123,7 @@ for (const [name, spec] of Object.entries(models)) {
     throw new Error(`${name}: parity ${parity[name]} exceeds ${PARITY_TOLERANCE}`)
 }
 
-step('evaluation (test split)')
+step('evaluation', 'evaluation (test split)')
 const world = loadWorld(worldDir)
 const worldManifest = readManifest(worldDir)
 // Two references ride along: what ranking by the truth earns without any personal taste (crowd),
@@ -122,6 +147,14 @@ const flopsShare = rerank.flops.head / rerank.flops.armmt
 console.log(
   `  head keeps ${(100 * gainKept).toFixed(1)} % of the teacher's NDCG@10 gain at ${(100 * flopsShare).toFixed(1)} % of its FLOPs`,
 )
+// What reading the history is worth: each model minus its own first seed with every history hidden.
+const personalization = {
+  armmt: rankers.armmt.oracle_gain_share - rankers.armmt_history_hidden.oracle_gain_share,
+  head: rankers.head.oracle_gain_share - rankers.head_history_hidden.oracle_gain_share,
+}
+console.log(
+  `  personalization (share with the history − without): teacher ${personalization.armmt.toFixed(3)}, head ${personalization.head.toFixed(3)}; teacher at ${(100 * (rankers.armmt.history_oracle_gain_share ?? Number.NaN)).toFixed(1)} % of history_oracle`,
+)
 const twoTower: Record<string, object> = {}
 for (const [mode, variant] of Object.entries(summary.variants as Record<string, { dir: string; seconds: number }>)) {
   const q = readNpy(join(variant.dir, 'query_emb.npy'))
@@ -142,17 +175,26 @@ const metrics = {
   two_tower: twoTower,
   flops: rerank.flops,
   distillation: { head_gain_share_of_teacher: gainKept, head_flops_share_of_teacher: flopsShare },
-  train_sessions: rerank.train_sessions,
-  head_sessions: rerank.head_sessions,
+  personalization,
+  // How much each model trained: the published teacher and head at the full budget, the ablation
+  // table (armmt_table is ARMMT at the table's budget) at a smaller one, equal for all its rows.
+  budget: {
+    teacher: { sessions: rerank.train_sessions, epochs: rerank.epochs },
+    table: { sessions: rerank.table_sessions, epochs: rerank.table_epochs },
+    head: { sessions: rerank.head_sessions, epochs: rerank.head_epochs },
+  },
   // Trained rankers only (a diagnostic such as armmt_history_hidden is scored, not trained).
   train_seconds: Object.fromEntries(
     Object.entries(rerank.rankers as Record<string, { seconds?: number[] }>).flatMap(([n, r]) =>
       r.seconds ? [[n, r.seconds]] : [],
     ),
   ),
+  // Wall-clock seconds of each step of this run, up to the evaluation.
+  stage_seconds: stageSeconds,
   embeddings: embeddings.sets,
   parity_max_abs_diff: parity,
 }
+stageSeconds.evaluation = seconds() - current!.at
 writeFileSync(join(out, 'metrics.json'), JSON.stringify(metrics, null, 2) + '\n')
 // One version names the whole release: the edge head, the teacher and the embeddings it reads.
 const version = createHash('sha256')
@@ -173,8 +215,12 @@ const manifest = {
 }
 writeFileSync(join(out, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n')
 
-if (publish) {
-  step('publish into models/')
+if (publish && otherWorld) {
+  // Another world only shows the results are not tuned to one: its metrics, never its artifacts.
+  step('publish', `publish models/metrics.world-seed${opts.worldSeed}.json`)
+  cpSync(join(out, 'metrics.json'), `models/metrics.world-seed${opts.worldSeed}.json`)
+} else if (publish) {
+  step('publish', 'publish into models/')
   for (const dir of ['onnx', 'parity', 'embeddings']) {
     rmSync(join('models', dir), { recursive: true, force: true })
     cpSync(join(out, dir), join('models', dir), { recursive: true })
@@ -183,7 +229,7 @@ if (publish) {
   cpSync(join(out, 'manifest.json'), 'models/manifest.json')
   if (opts.preset === 'default') {
     // The edge's test fixtures carry the release's vectors and expected scores: rebuild them with it.
-    step('edge test fixtures from the new release')
+    step('fixtures', 'edge test fixtures from the new release')
     const r = spawnSync('npx', ['tsx', 'scripts/fixtures/build.ts'], { stdio: 'inherit' })
     if (r.status !== 0) throw new Error('building the edge fixtures failed')
   }

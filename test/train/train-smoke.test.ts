@@ -52,7 +52,7 @@ describe.skipIf(!runnable)('`npm run train -- --preset smoke` end to end', () =>
 
   it('reports every re-ranker over seeds (mean and std) and the FLOPs of teacher and head', () => {
     const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'))
-    for (const name of ['pointwise_text', 'prm', 'armmt_no_cafu', 'armmt_no_aux', 'armmt', 'head']) {
+    for (const name of ['pointwise_text', 'prm', 'armmt_no_cafu', 'armmt_no_aux', 'armmt_table', 'armmt', 'head']) {
       const m = metrics.rankers[name]
       expect(m.seeds, name).toEqual([1, 2])
       for (const key of ['ndcg@10', 'ndcg@10_true', 'auc', 'gauc', 'oracle_gain_share']) {
@@ -72,14 +72,45 @@ describe.skipIf(!runnable)('`npm run train -- --preset smoke` end to end', () =>
       'armmt',
       'armmt_no_aux',
       'armmt_no_cafu',
+      'armmt_table',
       'head',
       'pointwise_text',
       'prm',
     ]) // trained ones only
-    expect(log).toMatch(/armmt\[seed 2\] epoch 1\/1 loss [\d.]+ valid [\d.]+/)
+    expect(log).toMatch(/armmt\[seed 2\] epoch 2\/2 loss [\d.]+ valid [\d.]+/)
     expect(metrics.flops.head).toBeGreaterThan(0)
     expect(metrics.flops.head).toBeLessThan(metrics.flops.armmt / 10)
     expect(metrics.distillation.head_flops_share_of_teacher).toBeCloseTo(metrics.flops.head / metrics.flops.armmt, 6)
+  })
+
+  it('reports what the history is worth to teacher and head', () => {
+    const { rankers, personalization } = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'))
+    expect(personalization.armmt).toBeCloseTo(
+      rankers.armmt.oracle_gain_share - rankers.armmt_history_hidden.oracle_gain_share,
+      10,
+    )
+    expect(personalization.head).toBeCloseTo(
+      rankers.head.oracle_gain_share - rankers.head_history_hidden.oracle_gain_share,
+      10,
+    )
+  })
+
+  it('reports each budget and the time of each stage', () => {
+    const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'))
+    expect(metrics.budget).toEqual({
+      teacher: { sessions: 2400, epochs: 2 },
+      table: { sessions: 2400, epochs: 2 },
+      head: { sessions: 2400, epochs: 2 },
+    })
+    expect(Object.keys(metrics.stage_seconds)).toEqual([
+      'world',
+      'two_tower',
+      'embeddings',
+      'rerank',
+      'parity',
+      'evaluation',
+    ])
+    for (const s of Object.values(metrics.stage_seconds)) expect(s).toBeGreaterThanOrEqual(0)
   })
 
   it('writes the int8 KV embeddings and a manifest naming version, quantization and KV prefix', () => {
