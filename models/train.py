@@ -153,7 +153,7 @@ TABLE = {
     "armmt_table": (ARMMT, 1.0),
 }
 TEACHER = "armmt"
-TEACHER_FACTORY = (ARMMT, 1.0)
+TEACHER_FACTORY = TABLE["armmt_table"]  # the same model and loss, at the full budget
 
 
 def list_batches(world, sessions, batch_size, rng=None):
@@ -260,38 +260,31 @@ def get_lr(step, total, rc):
     return rc.lr * (rc.min_lr_share + (1 - rc.min_lr_share) * 0.5 * (1 + np.cos(np.pi * progress)))
 
 
-@torch.no_grad()
-def estimate_loss(model, exam, batches, make_inputs, loss_of):
-    """Mean loss over `batches` in eval mode."""
-    model.eval()
-    losses = [loss_of(model(**make_inputs(b)), exam, b).item() for b in batches]
-    model.train()
-    return float(np.mean(losses))
-
-
 def train_ranker(world, sessions, valid_batches, make_inputs, model, loss_of, epochs, rc, seed, name):
-    """The one training loop of every re-ranker: Adam under `get_lr`, list batches, per-epoch
-    train/valid loss (`valid_batches`: the validation lists, batched once for every model)."""
+    """The one training loop of every re-ranker: `fit_epoch` under Adam with `get_lr` set before
+    each step, list batches, per-epoch train/valid loss (`valid_batches`: the validation lists,
+    batched once for every model)."""
     rng = np.random.default_rng(seed)
     torch.manual_seed(seed)
     exam = ExaminationBias()
-    params = [p for p in (*model.parameters(), *exam.parameters()) if p.requires_grad]
-    opt = torch.optim.Adam(params, lr=rc.lr)
+    opt = torch.optim.Adam([*model.parameters(), *exam.parameters()], lr=rc.lr)
     total = epochs * -(-len(sessions) // rc.batch_size)
     progress = Progress(name, epochs)
     step = 0
-    model.train()
+
+    def losses(batches, schedule):
+        nonlocal step
+        for b in batches:
+            if schedule:
+                for group in opt.param_groups:
+                    group["lr"] = get_lr(step, total, rc)
+                step += 1
+            yield loss_of(model(**make_inputs(b)), exam, b)
+
     for _ in range(epochs):
-        running, n = 0.0, 0
-        for b in list_batches(world, sessions, rc.batch_size, rng):
-            for group in opt.param_groups:
-                group["lr"] = get_lr(step, total, rc)
-            loss = loss_of(model(**make_inputs(b)), exam, b)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            running, n, step = running + loss.item(), n + 1, step + 1
-        progress.epoch(running / max(1, n), f" valid {estimate_loss(model, exam, valid_batches, make_inputs, loss_of):.4f}")
+        train, valid = fit_epoch(model, opt, losses(list_batches(world, sessions, rc.batch_size, rng), True),
+                                 lambda: losses(valid_batches, False))
+        progress.epoch(train, f" valid {valid:.4f}")
     model.eval()
     return model
 
@@ -374,7 +367,7 @@ class Jobs:
 
 
 def train_job(index):
-    """Trains one re-ranker for one seed in this process (`Jobs.context`: world, cfg, inputs...),
+    """Trains one re-ranker for one seed in this process (`Jobs.context`: world, rc, jobs...),
     saves its test-split scores and weights, returns {name, seed, scores, weights, seconds}."""
     torch.set_num_threads(1)
     c = Jobs.context
@@ -383,7 +376,7 @@ def train_job(index):
     torch.manual_seed(job["seed"])
     model = job["make_model"]()
     train_ranker(c["world"], job["sessions"], c["valid_batches"], job["make_inputs"], model, job["loss_of"], job["epochs"],
-                 c["cfg"].rerank, job["seed"], f"{job['name']}[seed {job['seed']}]")
+                 c["rc"], job["seed"], f"{job['name']}[seed {job['seed']}]")
     d = c["dir"]
     scores = os.path.join(d, "scores", f"{job['name']}.seed{job['seed']}.npy")
     np.save(scores, score_rows(c["world"], c["world"].sessions("test"), job["make_inputs"], model)[c["test_rows"]])
@@ -439,7 +432,7 @@ def stage_rerank(world, cfg, out, scope="full"):
              for name, (factory, aux) in (TABLE.items() if scope == "full" else ()) for s in rc.seeds]
     valid_batches = list(list_batches(world, valid, 4 * rc.batch_size))
     test_rows = split_rows(world, "test")
-    context = {"world": world, "cfg": cfg, "valid_batches": valid_batches, "test_rows": test_rows, "dir": d}
+    context = {"world": world, "rc": rc, "valid_batches": valid_batches, "test_rows": test_rows, "dir": d}
     results = Jobs(rc.workers, **context).run(jobs)
     record(results)
     teacher = teacher_family(TEACHER_FACTORY[0])()

@@ -20,6 +20,7 @@ class World:
         if self.manifest.get("kind") != "edge-rerank synthetic world":
             raise ValueError(f"{path}/manifest.json is not a world manifest")
         self.arrays = {}
+        self._loaded = {}  # arrays read into memory, by key (`_in_memory`)
         for key, entry in self.manifest["files"].items():
             if "dtype" not in entry:
                 continue  # JSONL metadata, read on demand
@@ -100,10 +101,9 @@ class World:
 
     def _in_memory(self, key):
         """An array read into memory once (training gathers from it at random)."""
-        cache = self.__dict__.setdefault("_loaded", {})
-        if key not in cache:
-            cache[key] = np.asarray(self.arrays[key])
-        return cache[key]
+        if key not in self._loaded:
+            self._loaded[key] = np.asarray(self.arrays[key])
+        return self._loaded[key]
 
 
 def _sha256(file):

@@ -15,13 +15,15 @@
  */
 import { hmacSign } from './hmac.ts'
 
+const encoder = new TextEncoder()
+
 /** Lower-case, trimmed, inner whitespace collapsed: "  Red  Dress" and "red dress" are one query. */
 export function normalizeQuery(text: string): string {
   return text.normalize('NFKC').trim().toLowerCase().replace(/\s+/g, ' ')
 }
 
 export async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text))
+  const digest = await crypto.subtle.digest('SHA-256', encoder.encode(text))
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('')
 }
 

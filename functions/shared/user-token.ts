@@ -12,6 +12,8 @@ import { hmacSign, hmacVerify } from './hmac.ts'
 
 const VERSION = 'v1'
 const encoder = new TextEncoder()
+/** Rejects malformed UTF-8 instead of replacing it. */
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false })
 
 const b64url = (bytes: Uint8Array) =>
   btoa(String.fromCharCode(...bytes))
@@ -55,7 +57,7 @@ export async function checkUserToken(
   let named: string
   try {
     mac = fromB64url(parts[3])
-    named = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(fromB64url(parts[1]))
+    named = strictUtf8.decode(fromB64url(parts[1]))
   } catch {
     return 'malformed'
   }

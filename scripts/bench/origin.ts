@@ -7,6 +7,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { Command } from 'commander'
 import { OnnxBackend } from '../../functions/origin/backend.ts'
 import { TeacherModel } from '../../functions/origin/rerank.ts'
@@ -87,8 +88,9 @@ for (const clients of opts.concurrency.filter((c) => c > 1))
 // The same request's assembled tensors through onnxruntime-node in this process, one at a time
 // and 32 at a time: the ceiling of the speed-up above.
 const parts = releaseCatalog('models', 'data/worlds/default')
-const backend = await OnnxBackend.create('models/onnx/armmt.onnx')
-const teacher = new TeacherModel(modelSpec(parts.manifest, 'armmt'), parts.catalog, backend)
+const spec = modelSpec(parts.manifest, 'armmt')
+const backend = await OnnxBackend.create(join('models', spec.file))
+const teacher = new TeacherModel(spec, parts.catalog, backend)
 const request = JSON.parse(body) as { query: string; candidates: { id: string }[]; user: { history: string[] } }
 const job = {
   query: parts.catalog.queryVector(request.query)!,

@@ -127,21 +127,18 @@ export function evaluate(world: World, split: Split, scoresByRanker: Record<stri
       rankerMetrics(world, split, expandScores(world, split, scores, name)),
     ]),
   )
-  const share = (x: number, key: 'ndcg@10' | 'ndcg@10_true') =>
-    (x - raw.retrieval[key]) / (raw.oracle[key] - raw.retrieval[key])
-  const ceiling = raw.history_oracle?.['ndcg@10_true']
+  // A ranker's share of the gain from retrieval order up to a reference: the oracle, or history_oracle.
+  const share = (x: number, key: 'ndcg@10' | 'ndcg@10_true', top = raw.oracle) =>
+    (x - raw.retrieval[key]) / (top[key] - raw.retrieval[key])
   const rankers: Record<string, RankerMetrics> = {}
   for (const [name, m] of Object.entries(raw))
     rankers[name] = {
       ...m,
       oracle_gain_share: share(m['ndcg@10_true'], 'ndcg@10_true'),
       oracle_gain_share_labels: share(m['ndcg@10'], 'ndcg@10'),
-      ...(ceiling === undefined
-        ? {}
-        : {
-            history_oracle_gain_share:
-              (m['ndcg@10_true'] - raw.retrieval['ndcg@10_true']) / (ceiling - raw.retrieval['ndcg@10_true']),
-          }),
+      ...(raw.history_oracle && {
+        history_oracle_gain_share: share(m['ndcg@10_true'], 'ndcg@10_true', raw.history_oracle),
+      }),
     }
   const { sessions, rows } = splitRows(world, split)
   return { split, sessions: sessions.length, candidates: rows, rankers }

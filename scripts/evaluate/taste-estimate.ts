@@ -111,6 +111,9 @@ export function estimateTastes(w: World): Float32Array {
   const mean = new Float64Array(L.width)
   const second = new Float64Array(L.width)
   const observed = new Float64Array(L.width)
+  let largest = 0
+  for (const pool of byCategory.values()) largest = Math.max(largest, pool.length)
+  const utilities = new Float64Array(largest) // one pool's utilities under the current θ, scored once per step
   for (let u = 0; u < w.users.count; u++) {
     theta.fill(0)
     theta[L.price] = (lo + hi) / 2
@@ -131,12 +134,13 @@ export function estimateTastes(w: World): Float32Array {
       for (const [c, n] of picks) {
         const pool = byCategory.get(c)!
         let max = -Infinity
-        for (const i of pool) max = Math.max(max, utility(theta, f, L, i))
+        for (let k = 0; k < pool.length; k++) max = Math.max(max, (utilities[k] = utility(theta, f, L, pool[k])))
         let z = 0
         mean.fill(0)
         second.fill(0)
-        for (const i of pool) {
-          const p = Math.exp(utility(theta, f, L, i) - max)
+        for (let k = 0; k < pool.length; k++) {
+          const i = pool[k]
+          const p = Math.exp(utilities[k] - max)
           z += p
           addFeatures(mean, f, L, i, p, second)
         }

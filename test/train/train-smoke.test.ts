@@ -85,14 +85,15 @@ describe.skipIf(!runnable)('`npm run train -- --preset smoke` end to end', () =>
 
   it('reports what the history is worth to teacher and head', () => {
     const { rankers, personalization } = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'))
-    expect(personalization.armmt).toBeCloseTo(
-      rankers.armmt.oracle_gain_share - rankers.armmt_history_hidden.oracle_gain_share,
-      10,
-    )
-    expect(personalization.head).toBeCloseTo(
-      rankers.head.oracle_gain_share - rankers.head_history_hidden.oracle_gain_share,
-      10,
-    )
+    // The first seed with the history minus the same seed with every history hidden: the first seed
+    // is one of the mean's seeds, so it lies within the seeds' spread of the mean.
+    for (const name of ['armmt', 'head']) {
+      const mean = rankers[name].oracle_gain_share - rankers[`${name}_history_hidden`].oracle_gain_share
+      expect(Number.isFinite(personalization[name]), name).toBe(true)
+      expect(Math.abs(personalization[name] - mean), name).toBeLessThanOrEqual(
+        rankers[name].std.oracle_gain_share + 1e-9,
+      )
+    }
   })
 
   it('reports each budget and the time of each stage', () => {
