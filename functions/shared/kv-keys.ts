@@ -16,6 +16,7 @@
 import { hmacSign } from './hmac.ts'
 
 const encoder = new TextEncoder()
+const hex = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')
 
 /** Lower-case, trimmed, inner whitespace collapsed: "  Red  Dress" and "red dress" are one query. */
 export function normalizeQuery(text: string): string {
@@ -24,7 +25,7 @@ export function normalizeQuery(text: string): string {
 
 export async function sha256Hex(text: string): Promise<string> {
   const digest = await crypto.subtle.digest('SHA-256', encoder.encode(text))
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('')
+  return hex(new Uint8Array(digest))
 }
 
 export const itemKey = (prefix: string, id: string) => `${prefix}i/${id}`
@@ -39,7 +40,7 @@ export interface UserKeySecret {
 /** HMAC-SHA256(secret, "user:" + id), hex, 32 characters: the only form of a user id that leaves a request. */
 export async function userHash(key: UserKeySecret, userId: string): Promise<string> {
   const mac = await hmacSign(key.secret, `user:${userId}`)
-  return Array.from(mac.subarray(0, 16), (b) => b.toString(16).padStart(2, '0')).join('')
+  return hex(mac.subarray(0, 16))
 }
 
 /** Where a user's stored history lives, from their keyed hash. */

@@ -1,5 +1,6 @@
 /** A `wrangler dev` process on a free local port: start it, wait until it serves, stop it. */
 import { spawn, type ChildProcess } from 'node:child_process'
+import { stopGroup } from '../origin/process.ts'
 import { wranglerEnv } from '../wrangler-env.ts'
 
 export interface DevServer {
@@ -29,12 +30,7 @@ export async function startWranglerDev(port: number, vars: Record<string, string
     env: wranglerEnv(),
   })
   const url = `http://127.0.0.1:${port}`
-  const stop = () =>
-    new Promise<void>((resolve) => {
-      if (child.exitCode !== null) return resolve()
-      child.once('exit', () => resolve())
-      process.kill(-child.pid!, 'SIGTERM')
-    })
+  const stop = () => stopGroup(child)
   let log = ''
   child.stdout!.on('data', (d) => (log += d))
   child.stderr!.on('data', (d) => (log += d))

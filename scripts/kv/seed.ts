@@ -45,11 +45,13 @@ function wrangler(args: string[], opts: SeedOptions, capture = false) {
 export async function ensureSeeded(opts: SeedOptions): Promise<void> {
   const marker = await seededMarker(opts)
   const release = readManifest(opts.models).version
-  const keys = await userKeyFingerprint(opts.userKey ?? userKeySecret(opts.target))
+  // Resolved once: for local KV it may generate the secret and write it into .dev.vars.
+  const userKey = opts.userKey ?? userKeySecret(opts.target)
+  const keys = await userKeyFingerprint(userKey)
   const held = marker ? (JSON.parse(marker) as { release?: string; user_keys?: string }) : null
   if (held?.release === release && held.user_keys === keys)
     console.log(`kv:seed: ${opts.target} KV already holds release ${release}`)
-  else await seedKv(opts)
+  else await seedKv({ ...opts, userKey })
 }
 
 /** The release's upload marker as KV holds it, or null when the prefix has not been seeded. */

@@ -25,11 +25,14 @@ export async function spawnOrigin(env: Record<string, string>): Promise<OriginPr
     child.once('exit', (code) => reject(new Error(`origin process exited ${code}: ${out}`)))
   })
   child.stdout!.resume()
-  const stop = () =>
-    new Promise<void>((resolve) => {
-      if (child.exitCode !== null) return resolve()
-      child.once('exit', () => resolve())
-      process.kill(-child.pid!, 'SIGTERM')
-    })
-  return { url, child, stop }
+  return { url, child, stop: () => stopGroup(child) }
+}
+
+/** SIGTERM to a detached child's whole process group, resolving once the child has exited. */
+export function stopGroup(child: ChildProcess): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (child.exitCode !== null) return resolve()
+    child.once('exit', () => resolve())
+    process.kill(-child.pid!, 'SIGTERM')
+  })
 }

@@ -12,7 +12,9 @@ const noCache = { CACHE_TTL_S: '0' }
 describe('a user id needs proof the storefront issued it', () => {
   it('with a valid signed token: the stored history personalizes the answer', async () => {
     const { body } = await call(request, { vars: noCache })
+    const anonymous = await call({ ...request, user: undefined }, { vars: noCache })
     expect(body.degraded).toBeUndefined()
+    expect(body.items).not.toEqual(anonymous.body.items)
   })
 
   it.each([
@@ -46,7 +48,9 @@ describe('a user id needs proof the storefront issued it', () => {
 
   it('TRUST_USER_IDS=1 trusts a bare user id (a deployment whose callers are its own servers)', async () => {
     const { body } = await call(request, { vars: { ...noCache, TRUST_USER_IDS: '1' }, userToken: null })
+    const anonymous = await call({ ...request, user: undefined }, { vars: noCache })
     expect(body.degraded).toBeUndefined()
+    expect(body.items).not.toEqual(anonymous.body.items)
   })
 
   it('checkUserToken tells why a token fails', async () => {
