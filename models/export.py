@@ -91,6 +91,23 @@ def export_rerankers(rerankers, out):
             for name, (model, example, case) in rerankers.items()}
 
 
+def export_weights(name, module, out):
+    """out/onnx/NAME.weights.bin: every parameter and buffer of `module` as little-endian float32,
+    in state_dict order, for runtimes that implement the architecture themselves (the edge's WASM
+    kernel: functions/edge/kernel/). Returns its manifest entry: the file, the architecture it
+    claims (`module.architecture`), and each tensor's name, shape and offset (in floats)."""
+    tensors, chunks, offset = [], [], 0
+    for key, value in module.state_dict().items():
+        flat = value.detach().cpu().numpy().astype("<f4").ravel()
+        tensors.append({"name": key, "shape": list(value.shape), "offset": offset})
+        chunks.append(flat)
+        offset += flat.size
+    os.makedirs(os.path.join(out, "onnx"), exist_ok=True)
+    np.concatenate(chunks).tofile(os.path.join(out, "onnx", f"{name}.weights.bin"))
+    return {"file": f"onnx/{name}.weights.bin", "architecture": module.architecture, "floats": offset,
+            "tensors": tensors}
+
+
 def count_flops(model, inputs):
     """Floating-point operations of one forward pass, as torch's profiler counts them (matrix
     products: 2 per multiply-add; elementwise ops it knows). Counted with grad enabled so

@@ -380,6 +380,9 @@ class EdgeHead(nn.Module):
         self.mix = mlp(4 * dim + PRICE_CHANNELS, dim, dim)
         self.block = ListBlock(dim, heads)
         self.head = GainHead(dim)
+        # What the edge's WASM kernel checks before it reads these weights (models/export.py).
+        self.architecture = {"name": "edge_head/v1", "d_emb": d_emb, "dim": dim, "heads": heads, "ff": 2 * dim,
+                             "price_channels": PRICE_CHANNELS}
 
     def fit(self, query, items, price):  # the KV table's [Q, E], [N, E] and the catalog's prices [N]
         self.norm_query.fit(query)

@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 
 from models.config import preset
-from models.export import count_flops, export_rerankers, export_two_tower
+from models.export import count_flops, export_rerankers, export_two_tower, export_weights
 from models.model import ARMMT, PRM, EdgeHead, ExaminationBias, PointwiseText, TwoTower, in_batch_nce, PAD_SCORE
 from models.world import World
 
@@ -332,6 +332,7 @@ def export_pair(world, inputs, teacher, head, out):
     case = world.list_batch([test[lengths == lengths.min()][0], test[lengths == lengths.max()][0]])
     onnx = export_rerankers({"armmt": (teacher, inputs.teacher(example), inputs.teacher(case)),
                              "edge_head": (head, inputs.head(example), inputs.head(case))}, out)
+    onnx["edge_head"]["weights"] = export_weights("edge_head", head, out)
     # FLOPs do not depend on the values: any one list, cycled to the reference sizes.
     reference = {k: np.resize(v, (1, 100)) if v.ndim == 2 and k != "history" else v[:1] for k, v in world.list_batch(test[:1]).items()}
     reference["history"] = np.resize(np.arange(20), (1, 20))

@@ -6,6 +6,7 @@ import { notFound, onError, problemResponse } from '../http/problem.ts'
 import { requestLog } from '../http/request-log.ts'
 import { edgeConfig } from './config.ts'
 import type { EdgeEnv } from './env.ts'
+import type { HeadBackends } from './parts.ts'
 import { healthRoutes } from './routes/health.ts'
 import { rerankRoutes } from './routes/rerank.ts'
 
@@ -17,32 +18,45 @@ const methodNotAllowed = (allow: string) => (c: Context) =>
     { Allow: allow },
   )
 
-export const app = new Hono<EdgeEnv>()
-  .use(requestId())
-  .use(timing({ autoEnd: true }))
-  .use(requestLog)
-  // Browsers from CORS_ORIGINS only (none by default); storefront code may read the answer's headers.
-  .use(
-    '/v1/*',
-    cors({
-      origin: (origin, c) => (edgeConfig(c.env).CORS_ORIGINS.includes(origin) ? origin : null),
-      allowMethods: ['GET', 'POST', 'OPTIONS'],
-      allowHeaders: ['Content-Type', 'X-User-Token', 'X-Request-Id'],
-      exposeHeaders: [
-        'Server-Timing',
-        'X-Rerank-Path',
-        'X-Cache',
-        'X-Model-Version',
-        'X-Request-Id',
-        'X-Rerank-Fallback',
-      ],
-      maxAge: 600,
-    }),
-  )
-  .route('/', healthRoutes)
-  .route('/v1', rerankRoutes)
-  .all('/v1/rerank', methodNotAllowed('GET, POST, OPTIONS'))
-  .all('/healthz', methodNotAllowed('GET'))
-
-app.notFound(notFound)
-app.onError(onError)
+/**
+ * The edge worker over the head backends its build carries (functions/edge/index.ts: the kernel
+ * only; index-ort.ts: the kernel and onnxruntime-web). `HEAD_BACKEND` picks one per deployment.
+ *
+ * @example
+ * export default edgeApp({ kernel: isolateKernelHead })
+ */
+export function edgeApp(heads: HeadBackends) {
+  const app = new Hono<EdgeEnv>()
+    .use(requestId())
+    .use(async function headBackends(c, next) {
+      c.set('heads', heads)
+      await next()
+    })
+    .use(timing({ autoEnd: true }))
+    .use(requestLog)
+    // Browsers from CORS_ORIGINS only (none by default); storefront code may read the answer's headers.
+    .use(
+      '/v1/*',
+      cors({
+        origin: (origin, c) => (edgeConfig(c.env).CORS_ORIGINS.includes(origin) ? origin : null),
+        allowMethods: ['GET', 'POST', 'OPTIONS'],
+        allowHeaders: ['Content-Type', 'X-User-Token', 'X-Request-Id'],
+        exposeHeaders: [
+          'Server-Timing',
+          'X-Rerank-Path',
+          'X-Cache',
+          'X-Model-Version',
+          'X-Request-Id',
+          'X-Rerank-Fallback',
+        ],
+        maxAge: 600,
+      }),
+    )
+    .route('/', healthRoutes)
+    .route('/v1', rerankRoutes)
+    .all('/v1/rerank', methodNotAllowed('GET, POST, OPTIONS'))
+    .all('/healthz', methodNotAllowed('GET'))
+  app.notFound(notFound)
+  app.onError(onError)
+  return app
+}

@@ -38,6 +38,8 @@ export type Bindings = {
   TRUST_USER_IDS?: string
   /** Browser origins allowed to call (comma-separated; empty: none). */
   CORS_ORIGINS?: string
+  /** Which backend runs the edge head: `kernel` (the WASM SIMD kernel) or `ort` (the ort build only). */
+  HEAD_BACKEND?: string
 }
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max)
@@ -74,6 +76,7 @@ const Config = z.object({
         .filter(Boolean),
     )
     .pipe(z.array(z.url({ protocol: /^https?$/ }))),
+  HEAD_BACKEND: z.enum(['kernel', 'ort']).default('kernel'),
 })
 export type EdgeConfig = z.output<typeof Config>
 

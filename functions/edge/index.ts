@@ -1,3 +1,5 @@
-import { app } from './app.ts'
+// The default build: the edge head on its WASM SIMD kernel, and no onnxruntime-web in the bundle.
+import { edgeApp } from './app.ts'
+import { isolateKernelHead } from './head/kernel-bundle.ts'
 
-export default app
+export default edgeApp({ kernel: isolateKernelHead })

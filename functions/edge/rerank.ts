@@ -15,7 +15,7 @@ import {
 import type { EdgeConfig } from './config.ts'
 import { KvUnavailable, type EmbeddingStore, type Lookup } from './embedding-store.ts'
 import { OriginFailure, type OriginClient } from './origin-client.ts'
-import { HeadUnavailable, type RerankHead } from './rerank-head.ts'
+import { HeadUnavailable, type RerankHead } from './head/rerank-head.ts'
 
 /** Why an answer is not the full edge (or origin) answer; DESIGN.md "degraded" reasons. */
 export type Reason =

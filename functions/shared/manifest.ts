@@ -9,12 +9,25 @@ export interface TensorSpec {
   shape: (string | number)[]
 }
 
+/** A model's parameters as one little-endian float32 blob (models/export.py `export_weights`),
+ *  for runtimes that implement its architecture themselves (the edge's WASM kernel). */
+export interface WeightsSpec {
+  file: string
+  /** The architecture the weights claim: a name and its widths. */
+  architecture: { name: string } & Record<string, string | number>
+  /** The blob's length, in floats. */
+  floats: number
+  /** Each tensor's name (PyTorch state_dict key), shape, and offset in floats. */
+  tensors: { name: string; shape: number[]; offset: number }[]
+}
+
 export interface ModelSpec {
   file: string
   opset?: number
   parity?: string
   inputs: TensorSpec[]
   outputs: TensorSpec[]
+  weights?: WeightsSpec
 }
 
 export interface Manifest {

@@ -1,16 +1,16 @@
 import { env } from 'cloudflare:test'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { headArtifacts, manifest } from '../../functions/edge/artifacts.ts'
+import { manifest } from '../../functions/edge/artifacts.ts'
 import { edgeConfig, type Bindings } from '../../functions/edge/config.ts'
 import { EmbeddingStore } from '../../functions/edge/embedding-store.ts'
 import { Breaker, OriginClient } from '../../functions/edge/origin-client.ts'
 import { rerank, type RerankDeps } from '../../functions/edge/rerank.ts'
-import { RerankHead } from '../../functions/edge/rerank-head.ts'
 import { itemKey } from '../../functions/shared/kv-keys.ts'
 import { RerankRequest } from '../../functions/shared/rerank-api.ts'
 import {
   answerIds as ids,
   bindings,
+  brokenHead,
   call,
   FIXTURES,
   inputOrder,
@@ -22,7 +22,7 @@ import {
 } from './harness.ts'
 
 // Every fallback trigger and fault, with the origin played by a real HTTP server
-// (origin-server.ts) and the edge's real KV and ORT-web head. None may answer 5xx.
+// (origin-server.ts) and the edge's real KV and head. None may answer 5xx.
 beforeAll(seedFixtureKv)
 
 const noCache = { CACHE_TTL_S: '0' }
@@ -234,7 +234,7 @@ describe('edge faults', () => {
 
   it('the head cannot load (a broken model): auto falls back to the origin, or passes through', async () => {
     const config = edgeConfig({ ...(env as unknown as Bindings), ...noCache })
-    const broken = new RerankHead({ ...headArtifacts(), model: new TextEncoder().encode('not an onnx model') })
+    const broken = brokenHead()
     const deps = (origin: string): RerankDeps => ({
       config,
       model: manifest.version,

@@ -1,12 +1,12 @@
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
 import { beforeAll, describe, expect, inject, it } from 'vitest'
-import { app } from '../../functions/edge/app.ts'
 import { edgeConfig, type Bindings } from '../../functions/edge/config.ts'
 import { recordCharge } from '../../functions/edge/embedding-store.ts'
 import { historyKey, itemKey, sha256Hex } from '../../functions/shared/kv-keys.ts'
 import { answerByteCap, Breaker } from '../../functions/edge/origin-client.ts'
 import { manifest } from '../../functions/edge/artifacts.ts'
 import {
+  app,
   bindings,
   call,
   FIXTURES,

@@ -1,5 +1,7 @@
 /** Shared by the edge tests (inside workerd): the fixture KV, the fixture requests, and a way to
- *  call the worker with other vars (an origin URL) while keeping its real bindings. */
+ *  call the worker with other vars (an origin URL) while keeping its real bindings. The worker is
+ *  the ort build (both head backends); each test project's HEAD_BACKEND picks the one it tests
+ *  (vitest.config.ts), so the same suite runs on the kernel and on onnxruntime-web. */
 import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test'
 import { inject } from 'vitest'
 import anonymous from '../fixtures/requests/anonymous.json'
@@ -14,8 +16,14 @@ import expectedUnknownQuery from '../fixtures/expected/unknown-query.json'
 import expectedUserId from '../fixtures/expected/user-id.json'
 import kv from '../fixtures/kv.json'
 import histories from '../fixtures/histories.json'
-import { app } from '../../functions/edge/app.ts'
-import type { Bindings } from '../../functions/edge/config.ts'
+import { edgeConfig, type Bindings } from '../../functions/edge/config.ts'
+import { KernelHead } from '../../functions/edge/head/kernel-head.ts'
+import { kernelArtifacts } from '../../functions/edge/head/kernel-bundle.ts'
+import { OrtHead } from '../../functions/edge/head/ort-head.ts'
+import { ortArtifacts } from '../../functions/edge/head/ort-bundle.ts'
+import type { RerankHead } from '../../functions/edge/head/rerank-head.ts'
+import app, { heads } from '../../functions/edge/index-ort.ts'
+import { rerankHead } from '../../functions/edge/parts.ts'
 import { historyKey, type UserKeySecret } from '../../functions/shared/kv-keys.ts'
 import { signUserToken } from '../../functions/shared/user-token.ts'
 import { candidateId, type RerankRequestInput, type RerankResponse } from '../../functions/shared/rerank-api.ts'
@@ -30,6 +38,19 @@ export const FIXTURES: Record<string, { request: RerankRequestInput; expected: E
 }
 
 export const bindings = env as unknown as Bindings
+
+export { app }
+
+/** The head backend this test project runs (HEAD_BACKEND), and the isolate's instance of it. */
+export const backend = edgeConfig(bindings).HEAD_BACKEND
+export const configuredHead = () => rerankHead(heads, edgeConfig(bindings))
+
+/** This project's head backend with a broken model file: it cannot load. */
+export function brokenHead(): RerankHead {
+  return backend === 'ort'
+    ? new OrtHead({ ...ortArtifacts(), model: new TextEncoder().encode('not an onnx model') })
+    : new KernelHead({ ...kernelArtifacts(), weights: new Uint8Array(100) })
+}
 
 /** A fixture request's candidate ids, in its order. */
 export const inputOrder = (name: string) => FIXTURES[name].request.candidates.map(candidateId)

@@ -15,7 +15,7 @@ describe('POST /v1/rerank on the edge', () => {
   })
 
   for (const name of ['anonymous', 'history', 'user-id'])
-    it(`${name}: the edge head's ranking matches onnxruntime-node within 1e-4`, async () => {
+    it(`${name}: the edge head's ranking matches onnxruntime-node within 1e-5`, async () => {
       const { request, expected } = FIXTURES[name]
       const { res, body } = await call(request, { vars: { CACHE_TTL_S: '0' } })
       expect(res.status).toBe(200)
@@ -25,7 +25,7 @@ describe('POST /v1/rerank on the edge', () => {
       const want = expected.edge!
       const k = request.k ?? request.candidates.length
       expect(ids(body)).toEqual(want.order.slice(0, k))
-      for (const item of body.items) expect(Math.abs(item.score - want.scores[item.id])).toBeLessThanOrEqual(1e-4)
+      for (const item of body.items) expect(Math.abs(item.score - want.scores[item.id])).toBeLessThanOrEqual(1e-5)
       expect(res.headers.get('X-Rerank-Path')).toBe('edge')
       expect(res.headers.get('X-Model-Version')).toBe(manifest.version)
       expect(res.headers.get('X-Cache')).toBe('MISS')

@@ -4,7 +4,11 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import * as ort from 'onnxruntime-node'
 import { describe, expect, it } from 'vitest'
+import { KERNEL_ARCHITECTURE, KernelHead } from '../../functions/edge/head/kernel-head.ts'
+import { assembleHeadInputs } from '../../functions/shared/head-inputs.ts'
+import { loadKernelModule } from '../../scripts/kernel/build.ts'
 import { resolvePython } from '../../scripts/python.ts'
+import { headCase } from '../edge/head-cases.ts'
 import { readNpy } from '../../scripts/world/npy.ts'
 import { tempDir } from '../world/fixture.ts'
 
@@ -145,6 +149,27 @@ describe.skipIf(!runnable)('`npm run train -- --preset smoke` end to end', () =>
       'batch',
       'history',
     ])
+  })
+
+  it("the exported weights blob drives the edge's WASM kernel to the ONNX head's scores", async () => {
+    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'))
+    const spec = manifest.models.edge_head
+    expect(spec.weights.architecture).toMatchObject({ name: KERNEL_ARCHITECTURE, dim: 16, heads: 2 })
+    const head = new KernelHead({
+      spec,
+      wasm: loadKernelModule(),
+      weights: readFileSync(join(out, spec.weights.file)),
+    })
+    const session = await ort.InferenceSession.create(join(out, spec.file))
+    for (let i = 0; i < 6; i++) {
+      const f = headCase(i, manifest.embedding.dim)
+      const feeds = Object.fromEntries(
+        Object.entries(assembleHeadInputs(spec, f)).map(([n, t]) => [n, new ort.Tensor('float32', t.data, t.dims)]),
+      )
+      const want = (await session.run(feeds)).score.data as Float32Array
+      const got = head.scoreNow(f)
+      for (let j = 0; j < want.length; j++) expect(Math.abs(got[j] - want[j])).toBeLessThanOrEqual(1e-5)
+    }
   })
 
   it('the exported query tower reproduces the embeddings training wrote', async () => {

@@ -1,8 +1,8 @@
 import { Hono } from 'hono'
-import { isolateHead, manifest } from '../artifacts.ts'
+import { manifest } from '../artifacts.ts'
 import { edgeConfig } from '../config.ts'
 import type { EdgeEnv } from '../env.ts'
-import { embeddingStore, originBreaker } from '../parts.ts'
+import { embeddingStore, originBreaker, rerankHead } from '../parts.ts'
 
 /** What this worker serves (model and embedding versions) and whether its parts are there. */
 export const healthRoutes = new Hono<EdgeEnv>().get('/healthz', async (c) => {
@@ -28,7 +28,7 @@ export const healthRoutes = new Hono<EdgeEnv>().get('/healthz', async (c) => {
       kv,
       uploaded,
     },
-    head: { loaded: isolateHead().loaded },
+    head: (({ backend, loaded }) => ({ backend, loaded }))(rerankHead(c.var.heads, config)),
     origin: config.ORIGIN_URL ? { configured: true, breaker: originBreaker(config).state } : { configured: false },
   })
 })

@@ -10,11 +10,11 @@ import { z } from 'zod'
 import { invalid, rerankBody } from '../../http/rerank-input.ts'
 import { historySource, RerankRequest, type RerankRequestInput } from '../../shared/rerank-api.ts'
 import { AnswerCache } from '../answer-cache.ts'
-import { isolateHead, manifest } from '../artifacts.ts'
+import { manifest } from '../artifacts.ts'
 import { edgeConfig, type EdgeConfig } from '../config.ts'
 import type { EdgeEnv } from '../env.ts'
 import { OriginClient } from '../origin-client.ts'
-import { embeddingStore, originBreaker } from '../parts.ts'
+import { embeddingStore, originBreaker, rerankHead } from '../parts.ts'
 import { rerank, type RerankDeps } from '../rerank.ts'
 import { checkUserToken } from '../../shared/user-token.ts'
 import { historyKeyOf, userHash } from '../../shared/kv-keys.ts'
@@ -70,7 +70,7 @@ async function deps(c: Context<EdgeEnv>, req: RerankRequest): Promise<RerankDeps
     config,
     model: manifest.version,
     store: embeddingStore(c.env, config),
-    head: isolateHead(),
+    head: rerankHead(c.var.heads, config),
     origin: new OriginClient(config.ORIGIN_URL, config.ORIGIN_TOKEN, originBreaker(config)),
     // From now, after the body was read and validated: a slow upload is not the origin's time.
     deadlineAt: Date.now() + config.ORIGIN_DEADLINE_MS,

@@ -1,5 +1,6 @@
 /**
- * The distilled re-rank head, run by onnxruntime-web (WASM SIMD, one thread) inside the isolate.
+ * The distilled re-rank head run by onnxruntime-web (WASM SIMD, one thread) inside the isolate:
+ * the `ort` build's backend (the default build runs ./kernel-head.ts and carries no ORT at all).
  *
  * Workers forbid compiling Wasm from bytes at run time, and ORT has no option that takes a
  * compiled `WebAssembly.Module`; so the bundle imports the ORT wasm as a compiled module and,
@@ -7,21 +8,17 @@
  * created lazily, once per isolate, and shared by every request the isolate serves.
  */
 import * as ort from 'onnxruntime-web/wasm'
-import { assembleHeadInputs, type HeadFeatures } from '../shared/head-inputs.ts'
-import type { ModelSpec } from '../shared/manifest.ts'
+import { assembleHeadInputs, type HeadFeatures } from '../../shared/head-inputs.ts'
+import type { ModelSpec } from '../../shared/manifest.ts'
+import { errorText, HeadUnavailable, type RerankHead } from './rerank-head.ts'
 
-export interface HeadArtifacts {
+export interface OrtArtifacts {
   /** The head's manifest entry: its tensors' names, shapes and widths. */
   spec: ModelSpec
   /** The compiled ORT wasm (`onnxruntime-web/ort-wasm-simd-threaded.wasm`). */
   wasm: WebAssembly.Module
   /** The ONNX model's bytes. */
   model: ArrayBuffer | Uint8Array
-}
-
-/** The head failed to load or to run; the caller falls back (origin, then input order). */
-export class HeadUnavailable extends Error {
-  override name = 'HeadUnavailable'
 }
 
 /** A stand-in for ORT's wasm bytes: never compiled, only recognised and swapped for the module. */
@@ -50,12 +47,13 @@ async function createSession(wasm: WebAssembly.Module, model: Uint8Array): Promi
   }
 }
 
-export class RerankHead {
-  #session?: Promise<{ session: ort.InferenceSession; output: string; artifacts: HeadArtifacts }>
+export class OrtHead implements RerankHead {
+  readonly backend = 'ort' as const
+  #session?: Promise<{ session: ort.InferenceSession; output: string; artifacts: OrtArtifacts }>
 
   /** `artifacts` may be a thunk: a missing or malformed model then surfaces as HeadUnavailable
    *  on first use (and the request degrades) instead of failing whoever builds the head. */
-  constructor(private readonly artifacts: HeadArtifacts | (() => HeadArtifacts)) {}
+  constructor(private readonly artifacts: OrtArtifacts | (() => OrtArtifacts)) {}
 
   /** Whether the session exists already (the first request of an isolate pays for it). */
   get loaded(): boolean {
@@ -100,5 +98,3 @@ export class RerankHead {
     }
   }
 }
-
-const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e))

@@ -1,0 +1,182 @@
+/**
+ * The benchmark's probe: a worker (bundled by wrangler like the edge, served by the same workerd)
+ * that measures the edge from inside its isolate, where loopback HTTP and the local runtime's
+ * services cost nothing. workerd's clock ticks in whole milliseconds, so every figure is a loop's
+ * elapsed time over its iterations, in blocks.
+ *
+ *   POST /probe/app?n=     the default build's app.fetch on the request body, n times (records in the LRU)
+ *   GET  /probe/baseline?n= app.fetch of an unknown route, n times: the middleware every request pays
+ *   POST /probe/steps?n=   each step of that request alone, n times: the same functions the route calls
+ *   GET  /probe/head?backend=kernel|ort&l=&h=&n=   head compute alone on random inputs
+ *   GET  /probe/peak?n=    the kernel module's f32x4 multiply-add loop (this machine's WASM SIMD peak)
+ *   GET  /probe/load?backend=kernel|ort            a fresh head's load and first score
+ *
+ * Not part of any deployment: scripts/bench/edge.ts builds and serves it next to the real bundle.
+ */
+import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64'
+import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus'
+import { AnswerCache } from '../../functions/edge/answer-cache.ts'
+import { manifest } from '../../functions/edge/artifacts.ts'
+import { edgeConfig, type Bindings } from '../../functions/edge/config.ts'
+import { kernelArtifacts } from '../../functions/edge/head/kernel-bundle.ts'
+import { KernelHead } from '../../functions/edge/head/kernel-head.ts'
+import { ortArtifacts } from '../../functions/edge/head/ort-bundle.ts'
+import { OrtHead } from '../../functions/edge/head/ort-head.ts'
+import type { RerankHead } from '../../functions/edge/head/rerank-head.ts'
+import { embeddingStore } from '../../functions/edge/parts.ts'
+import app from '../../functions/edge/index.ts'
+import type { HeadFeatures } from '../../functions/shared/head-inputs.ts'
+import { rankByScore } from '../../functions/shared/ranking.ts'
+import { historySource, RerankRequest } from '../../functions/shared/rerank-api.ts'
+
+/** Per-iteration ms of `blocks` blocks of `size` runs of `fn` each (after `warm` untimed runs). */
+async function timeBlocks(fn: () => unknown, n: number, warm = 20, size = 50): Promise<number[]> {
+  for (let i = 0; i < warm; i++) await fn()
+  const blocks: number[] = []
+  for (let done = 0; done < n; done += size) {
+    const t0 = performance.now()
+    for (let i = 0; i < size; i++) await fn()
+    blocks.push((performance.now() - t0) / size)
+  }
+  return blocks
+}
+
+const heads: Record<string, RerankHead> = {}
+const headOf = (backend: string): RerankHead =>
+  (heads[backend] ??= backend === 'ort' ? new OrtHead(ortArtifacts) : new KernelHead(kernelArtifacts))
+
+/** Random head inputs of the release's width (values do not change the work done). */
+function randomFeatures(l: number, h: number): HeadFeatures {
+  const gen = xoroshiro128plus(l * 1000 + h)
+  const dim = manifest.embedding.dim
+  const vector = () => Float32Array.from({ length: dim }, () => uniformFloat64(gen) - 0.5)
+  const record = () => ({ vector: vector(), price: 1 + 100 * uniformFloat64(gen) })
+  return { query: vector(), items: Array.from({ length: l }, record), history: Array.from({ length: h }, record) }
+}
+
+/** app.fetch of an unknown route, n times: what every request pays before any route runs
+ *  (request id, timing, the log line, routing, the problem+json 404). */
+async function baselineLoop(env: Bindings, ctx: ExecutionContext, n: number) {
+  const once = async () => {
+    const res = await app.fetch(new Request('https://edge.bench/nothing'), env, ctx)
+    await res.arrayBuffer()
+  }
+  return { per_request_ms: await timeBlocks(once, n) }
+}
+
+async function appLoop(body: string, env: Bindings, ctx: ExecutionContext, n: number) {
+  const vars = { ...env, CACHE_TTL_S: '0' }
+  const once = async () => {
+    const res = await app.fetch(
+      new Request('https://edge.bench/v1/rerank', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body,
+      }),
+      vars,
+      ctx,
+    )
+    if (res.status !== 200 || res.headers.get('X-Rerank-Path') !== 'edge')
+      throw new Error(`probe: app answered ${res.status} on ${res.headers.get('X-Rerank-Path')}`)
+    await res.arrayBuffer()
+  }
+  return { per_request_ms: await timeBlocks(once, n) }
+}
+
+/** Each step of a cache-miss edge answer, alone: what functions/edge/routes/rerank.ts and
+ *  functions/edge/rerank.ts call, in their order. */
+async function stepLoops(body: string, env: Bindings, n: number) {
+  const config = edgeConfig({ ...env, CACHE_TTL_S: '0' })
+  const req = RerankRequest.parse(JSON.parse(body))
+  const source = historySource(req, config.HISTORY_LIMIT)
+  const given = source && 'given' in source ? source.given : undefined
+  const ids = req.candidates.map((c) => c.id)
+  const store = embeddingStore(env, config)
+  const lookupArgs = {
+    query: req.query,
+    ids,
+    history: given,
+    historyKey: undefined,
+    historyLimit: config.HISTORY_LIMIT,
+  }
+  const lookup = await store.lookup(lookupArgs)
+  const features = (): HeadFeatures => ({
+    query: lookup.query!,
+    items: ids.map((id) => lookup.items.get(id)!),
+    history: (given ?? []).flatMap((id) => lookup.items.get(id) ?? []),
+  })
+  const head = headOf('kernel')
+  const scores = await head.score(features())
+  const cache = new AnswerCache(300)
+  const median = async (fn: () => unknown) => {
+    const blocks = await timeBlocks(fn, n)
+    return [...blocks].sort((a, b) => a - b)[Math.floor(blocks.length / 2)]
+  }
+  return {
+    parse_and_validate: await median(() => RerankRequest.parse(JSON.parse(body))),
+    cache_key: await median(() => cache.key(req, manifest.version, config.HISTORY_LIMIT)),
+    kv_decode: await median(() => embeddingStore(env, config).lookup(lookupArgs)),
+    feature_assembly: await median(features),
+    head: await median(() => head.score(features())),
+    respond: await median(() =>
+      JSON.stringify({
+        items: rankByScore(ids.map((id, i) => ({ id, score: scores[i] }))),
+        path: 'edge',
+        model: manifest.version,
+      }),
+    ),
+  }
+}
+
+async function headLoop(backend: string, l: number, h: number, n: number) {
+  const head = headOf(backend)
+  const f = randomFeatures(l, h)
+  return { backend, l, h, per_call_ms: await timeBlocks(() => head.score(f), n, 50, 25) }
+}
+
+function peakLoop(n: number) {
+  const k = (headOf('kernel') as KernelHead).instance().kernel
+  const iterations = 200_000
+  const blocks: number[] = []
+  k.simdPeak(iterations, 0.5)
+  for (let b = 0; b < n; b++) {
+    const t0 = performance.now()
+    for (let i = 0; i < 10; i++) k.simdPeak(iterations, 0.5 + i)
+    blocks.push((10 * iterations * 64) / ((performance.now() - t0) * 1e6))
+  }
+  return { gflops: blocks }
+}
+
+async function loadOnce(backend: string) {
+  const t0 = performance.now()
+  const head = backend === 'ort' ? new OrtHead(ortArtifacts) : new KernelHead(kernelArtifacts)
+  await head.score(randomFeatures(100, 20))
+  return { backend, first_score_ms: performance.now() - t0 }
+}
+
+export default {
+  async fetch(request: Request, env: Bindings, ctx: ExecutionContext): Promise<Response> {
+    const url = new URL(request.url)
+    const q = (name: string, fallback: number) => Number(url.searchParams.get(name) ?? fallback)
+    const backend = url.searchParams.get('backend') ?? 'kernel'
+    try {
+      switch (url.pathname) {
+        case '/probe/app':
+          return Response.json(await appLoop(await request.text(), env, ctx, q('n', 2000)))
+        case '/probe/baseline':
+          return Response.json(await baselineLoop(env, ctx, q('n', 2000)))
+        case '/probe/steps':
+          return Response.json(await stepLoops(await request.text(), env, q('n', 2000)))
+        case '/probe/head':
+          return Response.json(await headLoop(backend, q('l', 100), q('h', 20), q('n', 500)))
+        case '/probe/peak':
+          return Response.json(peakLoop(q('n', 20)))
+        case '/probe/load':
+          return Response.json(await loadOnce(backend))
+      }
+      return new Response('no such probe', { status: 404 })
+    } catch (e) {
+      return new Response(e instanceof Error ? (e.stack ?? e.message) : String(e), { status: 500 })
+    }
+  },
+}

@@ -1,0 +1,47 @@
+/**
+ * A bundle served by workerd through Miniflare's API (the runtime `wrangler dev` wraps, without its
+ * proxy in front), with the local KV `npm run kv:seed -- --local` wrote.
+ */
+import { Log, LogLevel, Miniflare } from 'miniflare'
+import { join } from 'node:path'
+import { readFileSync } from 'node:fs'
+import type { Readable } from 'node:stream'
+import type { Bundle } from './bundle.ts'
+
+export interface Served {
+  url: string
+  mf: Miniflare
+  dispose: () => Promise<void>
+}
+
+/** wrangler's local state (what `wrangler dev` and kv:seed --local use). */
+export const LOCAL_STATE = '.wrangler/state'
+
+const compatibilityDate = /compatibility_date\s*=\s*"([^"]+)"/.exec(readFileSync('wrangler.toml', 'utf8'))![1]
+
+const moduleType = (name: string) =>
+  name.endsWith('.js') ? 'ESModule' : name.endsWith('.wasm') ? 'CompiledWasm' : 'Data'
+
+/** Serves a wrangler --outdir bundle (every module it wrote, listed: ORT's glue has a dynamic
+ *  import Miniflare cannot follow) with the EMBEDDINGS namespace and `vars`. */
+export async function serveBundle(bundle: Bundle, vars: Record<string, string> = {}): Promise<Served> {
+  const ordered = [bundle.main, ...bundle.files.map((f) => f.name).filter((n) => n !== bundle.main)]
+  const mf = new Miniflare({
+    modulesRoot: bundle.dir,
+    modules: ordered.map((name) => ({ type: moduleType(name), path: join(bundle.dir, name) })),
+    compatibilityDate,
+    kvNamespaces: { EMBEDDINGS: 'EMBEDDINGS' },
+    kvPersist: join(LOCAL_STATE, 'v3', 'kv'),
+    cachePersist: false,
+    bindings: vars,
+    // No fetch of the Request.cf sample (offline), and the worker's own request log kept out of the report.
+    cf: false,
+    log: new Log(LogLevel.WARN),
+    handleRuntimeStdio: (stdout: Readable, stderr: Readable) => {
+      stdout.resume()
+      stderr.resume()
+    },
+  })
+  const url = (await mf.ready).origin
+  return { url, mf, dispose: () => mf.dispose() }
+}
