@@ -1,7 +1,7 @@
 """Reads a SYNTHETIC world written by `npm run world` (memory-mapped .npy files + manifest.json).
 
 The TypeScript generator (scripts/world/) is the only writer; this is the Python reader the
-training code uses. File layout and meaning: README.md, "The synthetic world".
+training code uses. File layout and meaning: docs/world.md.
 """
 import hashlib
 import json

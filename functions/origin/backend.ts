@@ -28,7 +28,7 @@ export const CUDA_HELP =
   'project skips that step (.npmrc: onnxruntime-node-install=skip) because it needs the internet. On a ' +
   'host with an NVIDIA GPU, CUDA 12 and cuDNN 9: `ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node`, ' +
   'then start again with EXECUTION_PROVIDER=cuda. Or keep the origin on CPU and run the teacher on Triton ' +
-  '(INFER_BACKEND=kserve; README, "The origin").'
+  '(INFER_BACKEND=kserve; docs/origin.md).'
 
 export class OnnxBackend implements InferenceBackend {
   private constructor(

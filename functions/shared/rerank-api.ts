@@ -11,7 +11,8 @@ export const ITEM_ID = /^[A-Za-z0-9._:-]{1,64}$/
 
 const ItemId = z.string().regex(ITEM_ID, 'an item id is 1–64 characters of A–Z, a–z, 0–9, ".", "_", ":" or "-"')
 
-const CandidateInput = z.union([ItemId, z.strictObject({ id: ItemId, score: z.number().optional() })], {
+// The object form first: a union tries its members in order, and a failed try costs an issue object.
+const CandidateInput = z.union([z.strictObject({ id: ItemId, score: z.number().optional() }), ItemId], {
   error: 'a candidate is an item id or { "id": string, "score"?: number }',
 })
 type CandidateInput = z.input<typeof CandidateInput>

@@ -25,6 +25,7 @@ import { headFlops } from './head-flops.ts'
 import { median, percentile } from './stats.ts'
 import { serveBundle } from './workerd.ts'
 import { startWranglerDev } from './wrangler-dev.ts'
+import { loadKernelModule } from '../kernel/build.ts'
 
 const opts = new Command('bench:edge')
   .option('--requests <n>', 'sequential timed requests per route', (v) => Number(v), 2000)
@@ -171,6 +172,20 @@ async function probe<T>(base: string, path: string, init: RequestInit = {}): Pro
   return res.json() as Promise<T>
 }
 
+/** The same f32x4 loop in Node (V8 with its trap handler), for comparison with workerd's figure. */
+function nodeSimdPeak(): number {
+  const kernel = new WebAssembly.Instance(loadKernelModule(), {}).exports as unknown as {
+    simdPeak(iterations: number, seed: number): number
+  }
+  const rates: number[] = []
+  for (let b = 0; b < 20; b++) {
+    const t0 = performance.now()
+    for (let i = 0; i < 10; i++) kernel.simdPeak(200_000, 0.5 + i)
+    rates.push((10 * 200_000 * 64) / ((performance.now() - t0) * 1e6))
+  }
+  return median(rates.slice(5))
+}
+
 // ---- run -----------------------------------------------------------------------------------
 
 console.log(
@@ -220,7 +235,7 @@ try {
     for (const l of [50, 100, 200]) {
       const r = await probe<{ per_call_ms: number[] }>(
         probeServer.url,
-        `/probe/head?backend=${backend}&l=${l}&h=20&n=500`,
+        `/probe/head?backend=${backend}&l=${l}&h=20&n=1000`,
       )
       const ms = median(r.per_call_ms)
       heads.push({ backend, l, h: 20, ms, gflops: headFlops(arch, l, 20) / (ms * 1e6) })
@@ -265,7 +280,7 @@ if (viaWranglerDev) printClient('client figures, through wrangler dev:', viaWran
 
 const ownMs = own.per_request_ms
 console.log(
-  `\nthe worker's own time per request, in the isolate (app.fetch in a loop, records in the LRU; blocks of 50):`,
+  `\nthe worker's own time per request, in the isolate (app.fetch in a loop, records in the LRU; blocks of 100):`,
 )
 console.log(
   `  per request   p50 ${f2(median(ownMs))} ms   p99 ${f2(percentile(ownMs, 99))} ms   (${ownMs.length} blocks)`,
@@ -274,10 +289,14 @@ const stepSum = Object.values(steps).reduce((a, b) => a + b, 0)
 for (const [name, ms] of Object.entries(steps))
   console.log(`  ${name.padEnd(20)} ${(ms * 1000).toFixed(0).padStart(6)} µs`)
 console.log(
-  `  ${'the rest'.padEnd(20)} ${((median(ownMs) - stepSum) * 1000).toFixed(0).padStart(6)} µs  (middleware, routing, logging)`,
+  `  ${'the rest'.padEnd(20)} ${((median(ownMs) - stepSum) * 1000).toFixed(0).padStart(6)} µs  (middleware, routing, the log line)`,
+)
+console.log(
+  `  an unknown route, for comparison: p50 ${(median(baseline.per_request_ms) * 1000).toFixed(0)} µs (the middleware and the log line alone)`,
 )
 
 const peakMedian = median(peak)
+const peakNode = nodeSimdPeak()
 console.log(
   `\nhead compute alone (H = 20), against this machine's WASM SIMD peak ${f2(peakMedian)} GFLOP/s (f32x4 mul+add loop in workerd):`,
 )
@@ -285,6 +304,9 @@ for (const h of heads)
   console.log(
     `  ${h.backend.padEnd(6)} L=${String(h.l).padEnd(4)} ${f2(h.ms).padStart(6)} ms  ${f2(h.gflops).padStart(6)} GFLOP/s  ${((100 * h.gflops) / peakMedian).toFixed(0).padStart(3)} % of peak`,
   )
+console.log(
+  `  the same peak loop in Node on this machine: ${f2(peakNode)} GFLOP/s (the kernel at L=100 is ${((100 * heads[1].gflops) / peakNode).toFixed(0)} % of that)`,
+)
 console.log(
   `  a fresh head's load + first score: kernel ${f2(median(loads.kernel))} ms, ort ${f2(median(loads.ort))} ms`,
 )
@@ -326,6 +348,7 @@ writeFileSync(
       steps_ms: steps,
       head: heads,
       simd_peak_gflops: peak,
+      simd_peak_node_gflops: peakNode,
       head_load_ms: loads,
       cold: { kernel: cold, ort: coldOrt },
       bundle: { default: bundle, ort: ortBundle },

@@ -6,7 +6,7 @@ import { generateWorld } from './generate.ts'
 import { saveWorld } from './store.ts'
 
 const program = new Command('world')
-  .description('Generate a SYNTHETIC multimodal search world with a known optimum (see README "The synthetic world").')
+  .description('Generate a SYNTHETIC multimodal search world with a known optimum (see docs/world.md).')
   .option('--preset <name>', `size preset: ${Object.keys(PRESETS).join(' | ')}`, 'smoke')
   .option('--seed <n>', 'random seed; same seed → byte-identical output', nonNegativeInteger, 1)
   .requiredOption('--out <dir>', 'output directory')

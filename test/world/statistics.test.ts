@@ -3,7 +3,7 @@ import { ITEM_ATTR, ITEM_ATTR_COLS, examination, listClickProbabilities, sigmoid
 import { worldStats } from '../../scripts/world/stats.ts'
 import { smokeWorld } from './fixture.ts'
 
-// The ranges the README documents for the smoke and default presets.
+// The ranges docs/world.md documents for the smoke and default presets.
 describe('world statistics stay inside their documented ranges', () => {
   const world = smokeWorld(1)
   const st = worldStats(world)

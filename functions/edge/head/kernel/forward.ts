@@ -270,8 +270,8 @@ function block6(xa: usize, xb: usize, nIn: i32, wt: usize, b: usize, nOut: i32, 
   let w = wt + (<usize>o << 2)
   const step = <usize>nOut << 2
   for (let k = 0; k < nIn; k++) {
-    const sa = f32x4.splat(f32At(xa, k))
-    const sb = f32x4.splat(f32At(xb, k))
+    const sa = v128.load32_splat(xa + (<usize>k << 2))
+    const sb = v128.load32_splat(xb + (<usize>k << 2))
     const w0 = v128.load(w)
     a0 = f32x4.add(a0, f32x4.mul(sa, w0))
     b0 = f32x4.add(b0, f32x4.mul(sb, w0))
@@ -332,8 +332,8 @@ function block3(xa: usize, xb: usize, nIn: i32, wt: usize, b: usize, nOut: i32, 
   let w = wt + (<usize>o << 2)
   const step = <usize>nOut << 2
   for (let k = 0; k < nIn; k++) {
-    const sa = f32x4.splat(f32At(xa, k))
-    const sb = f32x4.splat(f32At(xb, k))
+    const sa = v128.load32_splat(xa + (<usize>k << 2))
+    const sb = v128.load32_splat(xb + (<usize>k << 2))
     const w0 = v128.load(w)
     a0 = f32x4.add(a0, f32x4.mul(sa, w0))
     b0 = f32x4.add(b0, f32x4.mul(sb, w0))
@@ -369,8 +369,8 @@ function block1(xa: usize, xb: usize, nIn: i32, wt: usize, b: usize, nOut: i32, 
   let w = wt + (<usize>o << 2)
   const step = <usize>nOut << 2
   for (let k = 0; k < nIn; k++) {
-    const sa = f32x4.splat(f32At(xa, k))
-    const sb = f32x4.splat(f32At(xb, k))
+    const sa = v128.load32_splat(xa + (<usize>k << 2))
+    const sb = v128.load32_splat(xb + (<usize>k << 2))
     const w0 = v128.load(w)
     a0 = f32x4.add(a0, f32x4.mul(sa, w0))
     b0 = f32x4.add(b0, f32x4.mul(sb, w0))
