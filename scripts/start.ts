@@ -46,6 +46,7 @@ dev.stdout.on('data', (chunk: string) => {
     const url = ready[1]
     console.log(`\nedge-rerank is up (SYNTHETIC world, committed release):`)
     console.log(`  edge    ${url}`)
+    console.log(`  demo    ${url}/   (the demo storefront: before and after re-ranking, in a browser)`)
     console.log(`  origin  ${origin.url}   (the full teacher; the edge falls back to it)\n`)
     console.log(`  curl ${url}/healthz`)
     console.log(

@@ -239,6 +239,9 @@ if (publish && otherWorld) {
     step('fixtures', 'edge test fixtures from the new release')
     const r = spawnSync('npx', ['tsx', 'scripts/fixtures/build.ts'], { stdio: 'inherit' })
     if (r.status !== 0) throw new Error('building the edge fixtures failed')
+    step('demo', 'the demo storefront data from the new release')
+    const d = spawnSync('npx', ['tsx', 'scripts/demo/data.ts'], { stdio: 'inherit' })
+    if (d.status !== 0) throw new Error('building the demo data failed')
   }
 }
 console.log(`\ntrain: done in ${elapsed()}; wrote ${out}/metrics.json${publish ? ' and published to models/' : ''}`)
