@@ -110,6 +110,8 @@ interface RouteFigures {
   p99: number
   n: number
   rps: Record<number, number>
+  /** The one-connection latencies, ms (for `npm run report`'s distributions). */
+  samples: number[]
 }
 
 async function clientFigures(base: string, label: string): Promise<Record<string, RouteFigures>> {
@@ -121,7 +123,13 @@ async function clientFigures(base: string, label: string): Promise<Record<string
     bar.increment()
     const rps: Record<number, number> = {}
     for (const c of connections) ((rps[c] = await throughput(base, route, c, opts.seconds)), bar.increment())
-    out[route.name] = { p50: median(ms), p99: percentile(ms, 99), n: ms.length, rps }
+    out[route.name] = {
+      p50: median(ms),
+      p99: percentile(ms, 99),
+      n: ms.length,
+      rps,
+      samples: ms.map((x) => Number(x.toFixed(3))),
+    }
   }
   bar.stop()
   return out

@@ -6,8 +6,8 @@
  * cores with the origin.
  */
 import { randomBytes } from 'node:crypto'
-import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 import { Command } from 'commander'
 import { OnnxBackend } from '../../functions/origin/backend.ts'
 import { TeacherModel } from '../../functions/origin/rerank.ts'
@@ -20,8 +20,9 @@ const opts = new Command('bench:origin')
   .option('--seconds <n>', 'length of each timed run', (v) => Number(v), 10)
   .option('--concurrency <list>', 'client counts', (v) => v.split(',').map(Number), [1, 8, 32])
   .option('--port <n>', 'local port', (v) => Number(v), 8790)
+  .option('--json <file>', 'where the results go (for npm run report)', 'data/bench/origin.json')
   .parse()
-  .opts<{ seconds: number; concurrency: number[]; port: number }>()
+  .opts<{ seconds: number; concurrency: number[]; port: number; json: string }>()
 
 const body = readFileSync('test/fixtures/requests/history.json', 'utf8')
 const token = randomBytes(16).toString('hex')
@@ -60,6 +61,8 @@ console.log(
 )
 const modes = { off: { BATCH_WINDOW_MS: '0', MAX_BATCH: '1' }, on: {} }
 const rps: Record<string, Record<number, number>> = { off: {}, on: {} }
+/** Per batching mode and client count: p50, p99, req/s and (at most 5,000 of) the latencies, ms. */
+const runs: { batching: string; clients: number; p50: number; p99: number; rps: number; samples: number[] }[] = []
 for (const [mode, env] of Object.entries(modes)) {
   const { url, stop } = await spawnOrigin({ PORT: String(opts.port), ORIGIN_TOKEN: token, ...env })
   try {
@@ -72,6 +75,14 @@ for (const [mode, env] of Object.entries(modes)) {
     for (const clients of opts.concurrency) {
       const r = await load(url, clients)
       rps[mode][clients] = r.rps
+      runs.push({
+        batching: mode,
+        clients,
+        p50: median(r.ms),
+        p99: percentile(r.ms, 99),
+        rps: r.rps,
+        samples: r.ms.slice(0, 5000).map((x) => Number(x.toFixed(3))),
+      })
       console.log(
         `batching ${mode.padEnd(3)} concurrency ${String(clients).padStart(2)}: p50 ${fmt(median(r.ms))} ms  p99 ${fmt(percentile(r.ms, 99))} ms  ${r.rps.toFixed(0).padStart(5)} req/s  (n=${r.ms.length})`,
       )
@@ -112,3 +123,6 @@ for (const batch of [1, 32]) {
   )
 }
 await backend.close()
+mkdirSync(dirname(opts.json), { recursive: true })
+writeFileSync(opts.json, JSON.stringify({ synthetic: true, when: new Date().toISOString(), runs }) + '\n')
+console.log(`wrote ${opts.json}`)
