@@ -1,0 +1,114 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { decodeItemRecord, dequantize } from '../../functions/shared/embedding-codec.ts'
+import { itemKey } from '../../functions/shared/kv-keys.ts'
+import { CatalogError } from '../../scripts/embed/catalog.ts'
+import { embedCatalog } from '../../scripts/embed/embed.ts'
+import { writeWorldCatalog } from '../../scripts/embed/world-catalog.ts'
+import { itemEntry, readRelease, releaseWorld } from '../../scripts/kv/entries.ts'
+import { readNpy, writeNpy } from '../../scripts/world/npy.ts'
+import { tempDir } from '../world/fixture.ts'
+
+// `npm run embed` on the SYNTHETIC world's catalog (the first 300 items, 40 queries) with the
+// release's real towers on onnxruntime-node.
+const release = readRelease('models')
+const prefix = release.manifest.embedding.kv_prefix
+const dim = release.manifest.embedding.dim
+
+function catalog(): string {
+  const dir = join(tempDir('embed'), 'catalog')
+  writeWorldCatalog('data/worlds/default', dir, { items: 300, queries: 40 })
+  return dir
+}
+
+const puts = (out: string) =>
+  JSON.parse(readFileSync(join(out, 'put-0000.json'), 'utf8')) as { key: string; value: string }[]
+
+async function refusal(edit: (dir: string) => void): Promise<string> {
+  const dir = catalog()
+  edit(dir)
+  const out = join(dir, '..', 'out')
+  const e = await embedCatalog({ catalog: dir, out }).then(
+    () => new Error('embedded'),
+    (e: unknown) => e,
+  )
+  expect(e).toBeInstanceOf(CatalogError)
+  expect(existsSync(out) || existsSync(`${out}.partial`)).toBe(false)
+  return (e as Error).message
+}
+
+const editLine = (dir: string, line: number, f: (item: Record<string, unknown>) => Record<string, unknown>) => {
+  const file = join(dir, 'items.jsonl')
+  const lines = readFileSync(file, 'utf8').trim().split('\n')
+  lines[line - 1] = JSON.stringify(f(JSON.parse(lines[line - 1])))
+  writeFileSync(file, lines.join('\n') + '\n')
+}
+
+describe('npm run embed', () => {
+  it("writes the release's own records for the synthetic world (the towers reproduce the committed vectors)", async () => {
+    const dir = catalog()
+    const out = join(dir, '..', 'out')
+    const summary = await embedCatalog({ catalog: dir, out, batch: 64 })
+    expect(summary).toMatchObject({ items: 300, queries: 40, put: 340, deleted: 0 })
+    const records = new Map(puts(out).map((p) => [p.key, p.value]))
+    expect(JSON.parse(puts(out).at(-1)!.value)).toMatchObject({ release: release.manifest.version, synthetic: false })
+    const world = releaseWorld(release, 'data/worlds/default')
+    for (let i = 0; i < 300; i++) {
+      const committed = decodeItemRecord(itemEntry(release, world, i).value, dim)
+      const ours = decodeItemRecord(records.get(itemKey(prefix, world.items.meta[i].id))!, dim)
+      expect(ours.price).toBe(committed.price)
+      const [a, b] = [dequantize(ours.vector), dequantize(committed.vector)]
+      for (let k = 0; k < dim; k++) expect(Math.abs(a[k] - b[k])).toBeLessThanOrEqual(1.01 * committed.vector.scale)
+    }
+  })
+
+  it('re-embedding writes only what changed, and the removed items to delete', async () => {
+    const dir = catalog()
+    const first = join(dir, '..', 'first')
+    await embedCatalog({ catalog: dir, out: first })
+    editLine(dir, 2, (item) => ({ ...item, price: 999 }))
+    // Drop the last item (its line and its vector rows).
+    const lines = readFileSync(join(dir, 'items.jsonl'), 'utf8').trim().split('\n')
+    const gone = JSON.parse(lines.pop()!).id as string
+    writeFileSync(join(dir, 'items.jsonl'), lines.join('\n') + '\n')
+    for (const f of ['text.npy', 'image.npy']) {
+      const a = readNpy(join(dir, f))
+      writeNpy(join(dir, f), (a.data as Float32Array).slice(0, 299 * a.shape[1]), [299, a.shape[1]])
+    }
+    const second = join(dir, '..', 'second')
+    const s = await embedCatalog({ catalog: dir, out: second, previous: first })
+    expect(s).toMatchObject({ put: 1, deleted: 1, unchanged: 338 })
+    const changed = puts(second)
+    expect(changed).toHaveLength(2) // the repriced item, then the marker
+    expect(decodeItemRecord(changed[0].value, dim).price).toBe(999)
+    expect(JSON.parse(readFileSync(join(second, 'delete.json'), 'utf8'))).toEqual([itemKey(prefix, gone)])
+  })
+
+  it('refuses an item without an id, naming the line', async () => {
+    expect(await refusal((d) => editLine(d, 3, ({ id: _, ...rest }) => rest))).toMatch(/items\.jsonl:3: no "id"/)
+  })
+
+  it('refuses a duplicate id, naming both lines', async () => {
+    const msg = await refusal((d) => editLine(d, 5, (item) => ({ ...item, id: 'i000000' })))
+    expect(msg).toMatch(/items\.jsonl:5: duplicate id "i000000" \(first on line 1\)/)
+  })
+
+  it('refuses a price that is not positive', async () => {
+    expect(await refusal((d) => editLine(d, 7, (item) => ({ ...item, price: 0 })))).toMatch(/items\.jsonl:7: price 0/)
+  })
+
+  it('refuses vectors of the wrong width', async () => {
+    const msg = await refusal((d) => writeNpy(join(d, 'text.npy'), new Float32Array(300 * 64), [300, 64]))
+    expect(msg).toMatch(/text\.npy: shape \[300,64\], expected \[300, 128\]/)
+  })
+
+  it('refuses a NaN, naming the item', async () => {
+    const msg = await refusal((d) => {
+      const a = readNpy(join(d, 'image.npy'))
+      ;(a.data as Float32Array)[10 * 128 + 5] = NaN
+      writeNpy(join(d, 'image.npy'), a.data as Float32Array, a.shape)
+    })
+    expect(msg).toMatch(/image\.npy: row 10 \(.*items\.jsonl:11, id i000010\) holds NaN/)
+  })
+})
