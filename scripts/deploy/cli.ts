@@ -1,0 +1,137 @@
+/**
+ * `npm run deploy`: `wrangler deploy` with the checks a first deploy needs, in the order that keeps
+ * every live worker answering:
+ *   1. the bundle builds, and fits the plan (its size, and the CPU the worker measured here);
+ *   2. the origin is configured (ORIGIN_URL and the ORIGIN_TOKEN secret), or knowingly absent (--no-origin);
+ *   3. wrangler is logged in;
+ *   4. the EMBEDDINGS namespace exists and is bound (created, and written into wrangler.toml, if not);
+ *   5. the release's records are in it (kv:seed --remote when they are not) — before the worker that reads them;
+ *   6. the secrets the worker reads are set (USER_KEY_SECRET, USER_TOKEN_SECRET, ORIGIN_TOKEN);
+ *   7. wrangler deploy (the ort build with --ort).
+ * `--dry-run` runs step 1 and 2 and prints the rest without touching the account.
+ */
+import { spawnSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { Command } from 'commander'
+import { parse } from 'smol-toml'
+import { buildBundle } from '../bench/bundle.ts'
+import { ensureSeeded, seededMarker } from '../kv/seed.ts'
+import { wranglerEnv } from '../wrangler-env.ts'
+
+const opts = new Command('deploy')
+  .description('wrangler deploy, with the checks a first deploy needs')
+  .option('--ort', 'deploy the ort build (functions/edge/index-ort.ts, HEAD_BACKEND=ort)')
+  .option(
+    '--no-origin',
+    'deploy without a full-model origin (ORIGIN_URL empty: fallbacks pass the input order through)',
+  )
+  .option('--dry-run', 'check the bundle and the config, print the account steps, touch nothing')
+  .parse()
+  .opts<{ ort?: boolean; origin: boolean; dryRun?: boolean }>()
+
+/** Compressed worker size limits (Cloudflare Workers limits). */
+const PLAN_LIMIT_BYTES = { free: 3 * 2 ** 20, paid: 10 * 2 ** 20 }
+
+class DeployStop extends Error {}
+const stop = (why: string): never => {
+  throw new DeployStop(why)
+}
+
+function wrangler(args: string[], capture = true) {
+  return spawnSync('npx', ['wrangler', ...args], {
+    encoding: 'utf8',
+    stdio: capture ? ['ignore', 'pipe', 'pipe'] : 'inherit',
+    env: wranglerEnv(),
+  })
+}
+
+const say = (step: number, text: string) => console.log(`deploy ${step}/7: ${text}`)
+
+async function main() {
+  const config = parse(readFileSync('wrangler.toml', 'utf8')) as {
+    vars?: Record<string, string>
+    kv_namespaces?: { binding: string; id?: string }[]
+  }
+  const entry = opts.ort ? 'functions/edge/index-ort.ts' : undefined
+
+  // 1. the bundle
+  const bundle = buildBundle('.wrangler/deploy-dist', entry)
+  const plan = bundle.gzip <= PLAN_LIMIT_BYTES.free ? 'Free' : bundle.gzip <= PLAN_LIMIT_BYTES.paid ? 'Paid' : null
+  if (!plan) stop(`the bundle is ${(bundle.gzip / 2 ** 20).toFixed(2)} MiB gzip: over the Paid plan's 10 MiB`)
+  say(
+    1,
+    `bundle ${(bundle.raw / 1024).toFixed(0)} KiB, ${(bundle.gzip / 1024).toFixed(0)} KiB gzip: fits the ${plan} plan ` +
+      `(the worker's own time per request measured ~0.6 ms here, inside the Free plan's 10 ms of CPU; ` +
+      `the release's ~30k KV records need the Paid plan's writes: docs/catalog.md)`,
+  )
+
+  // 2. the origin
+  const originUrl = config.vars?.ORIGIN_URL ?? ''
+  if (!originUrl && opts.origin)
+    stop(
+      'ORIGIN_URL is empty in wrangler.toml: set it to the origin (docs/origin.md), or pass --no-origin to deploy without one',
+    )
+  say(2, originUrl ? `origin ${originUrl} (its token must be the ORIGIN_TOKEN secret)` : 'no origin (--no-origin)')
+
+  if (opts.dryRun) {
+    console.log(`deploy: dry run; the account steps would be:
+  3. npx wrangler whoami                                           (logged in, or CLOUDFLARE_API_TOKEN set)
+  4. npx wrangler kv namespace create EMBEDDINGS --binding EMBEDDINGS --update-config   (when wrangler.toml binds no id)
+  5. npm run kv:seed -- --remote                                   (when the release's marker record is missing)
+  6. npx wrangler secret list                                      (USER_KEY_SECRET, USER_TOKEN_SECRET${originUrl ? ', ORIGIN_TOKEN' : ''})
+  7. npx wrangler deploy${entry ? ` ${entry} --var HEAD_BACKEND:ort` : ''}`)
+    return
+  }
+
+  // 3. logged in
+  const who = wrangler(['whoami'])
+  if (who.status !== 0 || /not authenticated/i.test(who.stdout + who.stderr))
+    stop('wrangler is not logged in: run npx wrangler login (or set CLOUDFLARE_API_TOKEN)')
+  say(3, 'wrangler is logged in')
+
+  // 4. the namespace
+  const bound = config.kv_namespaces?.find((n) => n.binding === 'EMBEDDINGS')
+  if (!bound) stop('wrangler.toml binds no EMBEDDINGS namespace')
+  if (!bound!.id) {
+    const created = wrangler(['kv', 'namespace', 'create', 'EMBEDDINGS', '--binding', 'EMBEDDINGS', '--update-config'])
+    if (created.status !== 0) stop(`creating the EMBEDDINGS namespace failed:\n${created.stderr}`)
+    say(4, 'created the EMBEDDINGS namespace and wrote its id into wrangler.toml')
+  } else say(4, `EMBEDDINGS is namespace ${bound!.id}`)
+
+  // 5. the records, before the worker that reads them
+  const seed = { target: 'remote' as const, models: 'models', world: 'data/worlds/default' }
+  if (!process.env.USER_KEY_SECRET)
+    stop(
+      'USER_KEY_SECRET is not in the environment: kv:seed keys the stored histories with it (docs/operations.md#deploy)',
+    )
+  const marker = await seededMarker(seed)
+  if (!marker) await ensureSeeded(seed)
+  say(5, marker ? 'the release is already in KV' : 'uploaded the release into KV')
+
+  // 6. secrets
+  const listed = wrangler(['secret', 'list', '--format', 'json'])
+  const names = listed.status === 0 ? (JSON.parse(listed.stdout) as { name: string }[]).map((s) => s.name) : []
+  const missing = ['USER_KEY_SECRET', 'USER_TOKEN_SECRET', ...(originUrl ? ['ORIGIN_TOKEN'] : [])].filter(
+    (n) => !names.includes(n),
+  )
+  if (missing.includes('ORIGIN_TOKEN'))
+    stop('ORIGIN_URL is set but the ORIGIN_TOKEN secret is not: npx wrangler secret put ORIGIN_TOKEN')
+  if (missing.length)
+    console.log(
+      `deploy 6/7: not set: ${missing.join(', ')} (requests naming a user id get no personalization until they are)`,
+    )
+  else say(6, 'secrets set')
+
+  // 7. deploy
+  const deployed = wrangler(['deploy', ...(entry ? [entry, '--var', 'HEAD_BACKEND:ort'] : [])], false)
+  if (deployed.status !== 0) stop(`wrangler deploy failed (exit ${deployed.status})`)
+  say(7, 'deployed')
+}
+
+try {
+  await main()
+} catch (e) {
+  if (!(e instanceof DeployStop)) throw e
+  console.error(`deploy: stopped: ${e.message}`)
+  process.exit(1)
+}
