@@ -27,6 +27,8 @@ class RerankConfig:
     table_sessions: int = 48000  # a fixed random subset of the training sessions (0: all) — the CPU budget
     aux_weight: float = 0.3  # ARMMT's multimodal auxiliary task (each modality's click loss, averaged)
     listwise_weight: float = 0.5  # plus the list-wise softmax loss on inverse-propensity graded gains
+    weight_decay: float = 0.0  # > 0: decoupled weight decay (AdamW) instead of Adam (measured: docs/training.md)
+    keep_best: bool = False  # keep each model's pass with the lowest validation loss, not its last
     seeds: tuple = (1, 2, 3)
     workers: int = 2  # models trained at once, one process and one torch thread each
     head_dim: int = 24

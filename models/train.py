@@ -260,6 +260,30 @@ def get_lr(step, total, rc):
     return rc.lr * (rc.min_lr_share + (1 - rc.min_lr_share) * 0.5 * (1 + np.cos(np.pi * progress)))
 
 
+def make_optimizer(params, rc):
+    """Adam, or AdamW when `rc.weight_decay` > 0 (decoupled decay)."""
+    if rc.weight_decay > 0:
+        return torch.optim.AdamW(params, lr=rc.lr, weight_decay=rc.weight_decay)
+    return torch.optim.Adam(params, lr=rc.lr)
+
+
+class BestPass:
+    """A copy of a model's weights at its lowest validation loss so far (`RerankConfig.keep_best`):
+    past a few passes the re-rankers start to memorize the training users."""
+
+    def __init__(self, model):
+        self.model, self.loss, self.state = model, float("inf"), None
+
+    def offer(self, valid_loss):
+        if valid_loss < self.loss:
+            self.loss = valid_loss
+            self.state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+
+    def restore(self):
+        if self.state is not None:
+            self.model.load_state_dict(self.state)
+
+
 def train_ranker(world, sessions, valid_batches, make_inputs, model, loss_of, epochs, rc, seed, name):
     """The one training loop of every re-ranker: `fit_epoch` under Adam with `get_lr` set before
     each step, list batches, per-epoch train/valid loss (`valid_batches`: the validation lists,
@@ -267,7 +291,8 @@ def train_ranker(world, sessions, valid_batches, make_inputs, model, loss_of, ep
     rng = np.random.default_rng(seed)
     torch.manual_seed(seed)
     exam = ExaminationBias()
-    opt = torch.optim.Adam([*model.parameters(), *exam.parameters()], lr=rc.lr)
+    opt = make_optimizer([*model.parameters(), *exam.parameters()], rc)
+    best = BestPass(model)
     total = epochs * -(-len(sessions) // rc.batch_size)
     progress = Progress(name, epochs)
     step = 0
@@ -285,6 +310,9 @@ def train_ranker(world, sessions, valid_batches, make_inputs, model, loss_of, ep
         train, valid = fit_epoch(model, opt, losses(list_batches(world, sessions, rc.batch_size, rng), True),
                                  lambda: losses(valid_batches, False))
         progress.epoch(train, f" valid {valid:.4f}")
+        best.offer(valid)
+    if rc.keep_best:
+        best.restore()
     model.eval()
     return model
 

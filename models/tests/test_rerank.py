@@ -5,7 +5,7 @@ from models.export import count_flops
 from models.model import ARMMT, PAD_SCORE, PRM, EdgeHead, ExaminationBias, PointwiseText
 from models.config import RerankConfig
 from models.model import LogPrice, Standardize
-from models.train import distill_loss, get_lr, listwise_loss
+from models.train import BestPass, distill_loss, get_lr, listwise_loss, make_optimizer
 
 
 def teacher_inputs(B=2, L=7, H=5, seed=0):
@@ -221,3 +221,24 @@ def test_learning_rate_warms_up_then_decays_to_its_floor():
     assert abs(get_lr(9, 100, rc) - 1e-2) < 1e-12
     assert get_lr(50, 100, rc) < get_lr(20, 100, rc)
     assert abs(get_lr(100, 100, rc) - 1e-3) < 1e-12
+
+
+def test_best_pass_restores_the_weights_of_the_lowest_validation_loss():
+    model = torch.nn.Linear(3, 2)
+    best = BestPass(model)
+    best.offer(2.0)
+    kept = model.weight.detach().clone()
+    with torch.no_grad():
+        model.weight.add_(1.0)
+    best.offer(2.5)  # worse: not kept
+    with torch.no_grad():
+        model.weight.add_(1.0)
+    best.restore()
+    assert torch.equal(model.weight, kept)
+
+
+def test_weight_decay_switches_adam_to_adamw():
+    params = [torch.nn.Parameter(torch.zeros(2))]
+    assert type(make_optimizer(params, RerankConfig())) is torch.optim.Adam
+    opt = make_optimizer(params, RerankConfig(weight_decay=0.05))
+    assert type(opt) is torch.optim.AdamW and opt.param_groups[0]["weight_decay"] == 0.05
