@@ -292,7 +292,7 @@ def train_ranker(world, sessions, valid_batches, make_inputs, model, loss_of, ep
     torch.manual_seed(seed)
     exam = ExaminationBias()
     opt = make_optimizer([*model.parameters(), *exam.parameters()], rc)
-    best = BestPass(model)
+    best = BestPass(model) if rc.keep_best else None
     total = epochs * -(-len(sessions) // rc.batch_size)
     progress = Progress(name, epochs)
     step = 0
@@ -310,8 +310,9 @@ def train_ranker(world, sessions, valid_batches, make_inputs, model, loss_of, ep
         train, valid = fit_epoch(model, opt, losses(list_batches(world, sessions, rc.batch_size, rng), True),
                                  lambda: losses(valid_batches, False))
         progress.epoch(train, f" valid {valid:.4f}")
-        best.offer(valid)
-    if rc.keep_best:
+        if best:
+            best.offer(valid)
+    if best:
         best.restore()
     model.eval()
     return model

@@ -1,3 +1,5 @@
+import { spawnSync, type StdioOptions } from 'node:child_process'
+
 /**
  * The environment every wrangler process of ours runs in: no telemetry or error reports (this
  * machine reaches no network but the package registries) and no fetch of the `Request.cf` sample
@@ -9,3 +11,11 @@ export const wranglerEnv = (): NodeJS.ProcessEnv => ({
   WRANGLER_SEND_ERROR_REPORTS: 'false',
   CLOUDFLARE_CF_FETCH_ENABLED: 'false',
 })
+
+/** `npx wrangler ARGS` in that environment; by default its output is kept for the caller. */
+export function runWrangler(args: string[], stdio: StdioOptions = ['ignore', 'pipe', 'pipe']) {
+  return spawnSync('npx', ['wrangler', ...args], { encoding: 'utf8', stdio, env: wranglerEnv() })
+}
+
+/** The most pairs one `wrangler kv bulk put` file may hold. */
+export const KV_BULK_PAIRS = 10_000

@@ -15,6 +15,7 @@ import {
 import type { EdgeConfig } from './config.ts'
 import { KvUnavailable, type EmbeddingStore, type Lookup } from './embedding-store.ts'
 import { OriginFailure, type OriginClient } from './origin-client.ts'
+import type { HeadFeatures } from '../shared/head-inputs.ts'
 import { HeadUnavailable, type RerankHead } from './head/rerank-head.ts'
 
 /** Why an answer is not the full edge (or origin) answer; DESIGN.md "degraded" reasons. */
@@ -147,16 +148,29 @@ function plan(req: RerankRequest, f: Fetched, d: RerankDeps): Attempt[] {
 
 // ---- score: the edge head, or the origin -----------------------------------------------------
 
+/** What the head reads for a request: the query vector, the known candidates' records in list
+ *  order, and the history's records (history items without a vector are skipped). */
+export function headFeatures(lookup: Lookup, candidates: string[], history: string[]): HeadFeatures {
+  return {
+    query: lookup.query!,
+    items: candidates.map((id) => lookup.items.get(id)!),
+    history: history.flatMap((id) => lookup.items.get(id) ?? []),
+  }
+}
+
 async function scoreAtEdge(req: RerankRequest, f: Fetched, d: RerankDeps): Promise<Answer | null> {
   const lookup = f.lookup!
-  const history = f.history.flatMap((id) => lookup.items.get(id) ?? [])
-  // History items without a vector are skipped; the log line says how many.
-  if (history.length < f.history.length) d.note({ history_without_embedding: f.history.length - history.length })
+  const features = headFeatures(
+    lookup,
+    f.known.map((c) => c.id),
+    f.history,
+  )
+  // The log line says how many history items had no vector.
+  if (features.history.length < f.history.length)
+    d.note({ history_without_embedding: f.history.length - features.history.length })
   let scores: Float32Array
   try {
-    scores = await d.time('infer', () =>
-      d.head.score({ query: lookup.query!, items: f.known.map((c) => lookup.items.get(c.id)!), history }),
-    )
+    scores = await d.time('infer', () => d.head.score(features))
   } catch (e) {
     if (!(e instanceof HeadUnavailable)) throw e
     d.note({ head_error: e.message })

@@ -1,9 +1,8 @@
 /** The deploy bundle, as `wrangler deploy --dry-run --outdir` writes it, and its size. */
-import { execFileSync } from 'node:child_process'
 import { readdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
-import { wranglerEnv } from '../wrangler-env.ts'
+import { runWrangler } from '../wrangler-env.ts'
 
 export interface Bundle {
   dir: string
@@ -20,8 +19,9 @@ export interface Bundle {
 /** Builds the worker from `entry` (wrangler.toml's `main` when absent) into `dir`. */
 export function buildBundle(dir: string, entry?: string): Bundle {
   rmSync(dir, { recursive: true, force: true })
-  const args = ['wrangler', 'deploy', ...(entry ? [entry] : []), '--dry-run', '--outdir', dir]
-  const log = execFileSync('npx', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: wranglerEnv() })
+  const r = runWrangler(['deploy', ...(entry ? [entry] : []), '--dry-run', '--outdir', dir])
+  if (r.status !== 0) throw new Error(`wrangler deploy --dry-run failed (exit ${r.status}):\n${r.stderr}`)
+  const log = r.stdout
   const files = readdirSync(dir)
     .filter((name) => !name.endsWith('.map') && name !== 'README.md')
     .map((name) => {

@@ -24,10 +24,12 @@ import { ortArtifacts } from '../../functions/edge/head/ort-bundle.ts'
 import { OrtHead } from '../../functions/edge/head/ort-head.ts'
 import type { RerankHead } from '../../functions/edge/head/rerank-head.ts'
 import { embeddingStore } from '../../functions/edge/parts.ts'
+import { headFeatures } from '../../functions/edge/rerank.ts'
 import app from '../../functions/edge/index.ts'
 import type { HeadFeatures } from '../../functions/shared/head-inputs.ts'
 import { rankByScore } from '../../functions/shared/ranking.ts'
 import { historySource, RerankRequest } from '../../functions/shared/rerank-api.ts'
+import { simdPeakRates } from './simd-peak.ts'
 
 /** Per-iteration ms of each block of `size` runs of `fn` (n runs in all, after `warm` untimed ones). */
 async function timeBlocks(fn: () => unknown, n: number, size = 100, warm = 20): Promise<number[]> {
@@ -102,11 +104,7 @@ async function stepLoops(body: string, env: Bindings, n: number) {
     historyLimit: config.HISTORY_LIMIT,
   }
   const lookup = await store.lookup(lookupArgs)
-  const features = (): HeadFeatures => ({
-    query: lookup.query!,
-    items: ids.map((id) => lookup.items.get(id)!),
-    history: (given ?? []).flatMap((id) => lookup.items.get(id) ?? []),
-  })
+  const features = () => headFeatures(lookup, ids, given ?? [])
   const head = headOf('kernel')
   const scores = await head.score(features())
   const cache = new AnswerCache(300)
@@ -137,16 +135,7 @@ async function headLoop(backend: string, l: number, h: number, n: number) {
 }
 
 function peakLoop(n: number) {
-  const k = (headOf('kernel') as KernelHead).instance().kernel
-  const iterations = 200_000
-  const blocks: number[] = []
-  k.simdPeak(iterations, 0.5)
-  for (let b = 0; b < n; b++) {
-    const t0 = performance.now()
-    for (let i = 0; i < 10; i++) k.simdPeak(iterations, 0.5 + i)
-    blocks.push((10 * iterations * 64) / ((performance.now() - t0) * 1e6))
-  }
-  return { gflops: blocks }
+  return { gflops: simdPeakRates((headOf('kernel') as KernelHead).instance().kernel, n) }
 }
 
 async function loadOnce(backend: string) {

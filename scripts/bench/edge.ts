@@ -24,6 +24,7 @@ import { buildBundle, type Bundle } from './bundle.ts'
 import { headFlops } from './head-flops.ts'
 import { median, percentile } from './stats.ts'
 import { serveBundle } from './workerd.ts'
+import { simdPeakRates } from './simd-peak.ts'
 import { startWranglerDev } from './wrangler-dev.ts'
 import { loadKernelModule } from '../kernel/build.ts'
 
@@ -185,13 +186,7 @@ function nodeSimdPeak(): number {
   const kernel = new WebAssembly.Instance(loadKernelModule(), {}).exports as unknown as {
     simdPeak(iterations: number, seed: number): number
   }
-  const rates: number[] = []
-  for (let b = 0; b < 20; b++) {
-    const t0 = performance.now()
-    for (let i = 0; i < 10; i++) kernel.simdPeak(200_000, 0.5 + i)
-    rates.push((10 * 200_000 * 64) / ((performance.now() - t0) * 1e6))
-  }
-  return median(rates.slice(5))
+  return median(simdPeakRates(kernel, 20).slice(5))
 }
 
 // ---- run -----------------------------------------------------------------------------------

@@ -10,13 +10,12 @@
  *   7. wrangler deploy (the ort build with --ort).
  * `--dry-run` runs step 1 and 2 and prints the rest without touching the account.
  */
-import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { Command } from 'commander'
 import { parse } from 'smol-toml'
 import { buildBundle } from '../bench/bundle.ts'
 import { ensureSeeded, seededMarker } from '../kv/seed.ts'
-import { wranglerEnv } from '../wrangler-env.ts'
+import { runWrangler as wrangler } from '../wrangler-env.ts'
 
 const opts = new Command('deploy')
   .description('wrangler deploy, with the checks a first deploy needs')
@@ -35,14 +34,6 @@ const PLAN_LIMIT_BYTES = { free: 3 * 2 ** 20, paid: 10 * 2 ** 20 }
 class DeployStop extends Error {}
 const stop = (why: string): never => {
   throw new DeployStop(why)
-}
-
-function wrangler(args: string[], capture = true) {
-  return spawnSync('npx', ['wrangler', ...args], {
-    encoding: 'utf8',
-    stdio: capture ? ['ignore', 'pipe', 'pipe'] : 'inherit',
-    env: wranglerEnv(),
-  })
 }
 
 const say = (step: number, text: string) => console.log(`deploy ${step}/7: ${text}`)
@@ -123,7 +114,7 @@ async function main() {
   else say(6, 'secrets set')
 
   // 7. deploy
-  const deployed = wrangler(['deploy', ...(entry ? [entry, '--var', 'HEAD_BACKEND:ort'] : [])], false)
+  const deployed = wrangler(['deploy', ...(entry ? [entry, '--var', 'HEAD_BACKEND:ort'] : [])], 'inherit')
   if (deployed.status !== 0) stop(`wrangler deploy failed (exit ${deployed.status})`)
   say(7, 'deployed')
 }

@@ -10,12 +10,11 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { join } from 'node:path'
 import * as ort from 'onnxruntime-node'
 import { encodeItemRecord, encodeQueryRecord, quantize } from '../../functions/shared/embedding-codec.ts'
-import { itemKey, metaKey, normalizeQuery, queryKey } from '../../functions/shared/kv-keys.ts'
+import { itemKey, normalizeQuery, queryKey } from '../../functions/shared/kv-keys.ts'
 import { modelSpec, type Manifest } from '../../functions/shared/manifest.ts'
+import { metaEntry } from '../kv/entries.ts'
+import { KV_BULK_PAIRS } from '../wrangler-env.ts'
 import { readCatalog, type Catalog } from './catalog.ts'
-
-/** wrangler kv bulk put takes at most 10,000 pairs a file. */
-const PAIRS_PER_FILE = 10_000
 
 export interface EmbedOptions {
   catalog: string
@@ -129,23 +128,16 @@ export async function embedCatalog(opts: EmbedOptions): Promise<EmbedSummary> {
   const partial = `${opts.out}.partial`
   rmSync(partial, { recursive: true, force: true })
   mkdirSync(partial, { recursive: true })
-  const meta = {
-    key: metaKey(prefix),
-    value: JSON.stringify({
-      release: manifest.version,
-      embedding: manifest.embedding.version,
-      codec: manifest.embedding.quantization.codec,
-      synthetic: false,
-      counts: { items: catalog.ids.length, queries: catalog.queries.length },
-      catalog: digest(Object.values(state).join()),
-    }),
-  }
+  const meta = metaEntry({ manifest }, { items: catalog.ids.length, queries: catalog.queries.length }, undefined, {
+    synthetic: false,
+    catalog: digest(Object.values(state).join()),
+  })
   // The meta record last of all: its presence says the prefix is complete.
   const pairs = [...changed.map(([key, value]) => ({ key, value })), meta]
   const files: string[] = []
-  for (let i = 0; i < pairs.length; i += PAIRS_PER_FILE) {
+  for (let i = 0; i < pairs.length; i += KV_BULK_PAIRS) {
     const name = `put-${String(files.length).padStart(4, '0')}.json`
-    writeFileSync(join(partial, name), JSON.stringify(pairs.slice(i, i + PAIRS_PER_FILE)))
+    writeFileSync(join(partial, name), JSON.stringify(pairs.slice(i, i + KV_BULK_PAIRS)))
     files.push(name)
   }
   if (removed.length) {

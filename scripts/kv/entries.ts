@@ -120,8 +120,14 @@ export const historyEntry = async (world: World, user: number, userKey: UserKeyS
 })
 
 /** The upload marker, written last: its presence means the prefix is complete. It names the
- *  user-key secret the histories were keyed with (by fingerprint), so a changed secret re-seeds. */
-export function metaEntry(r: Release, counts: Record<string, number>, userKeys?: string): KvEntry {
+ *  user-key secret the histories were keyed with (by fingerprint), so a changed secret re-seeds.
+ *  `extra` says more about the upload (`npm run embed`: not synthetic, and its catalog's digest). */
+export function metaEntry(
+  r: Pick<Release, 'manifest'>,
+  counts: Record<string, number>,
+  userKeys?: string,
+  extra: Record<string, unknown> = { synthetic: true },
+): KvEntry {
   const { manifest } = r
   return {
     key: metaKey(manifest.embedding.kv_prefix),
@@ -129,7 +135,7 @@ export function metaEntry(r: Release, counts: Record<string, number>, userKeys?:
       release: manifest.version,
       embedding: manifest.embedding.version,
       codec: manifest.embedding.quantization.codec,
-      synthetic: true,
+      ...extra,
       counts,
       ...(userKeys ? { user_keys: userKeys } : {}),
     }),

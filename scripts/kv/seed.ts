@@ -6,13 +6,12 @@
  *   npm run kv:seed -- --local            # wrangler's local KV (what `wrangler dev` reads)
  *   npm run kv:seed -- --remote           # the deployed namespace bound as EMBEDDINGS
  */
-import { spawnSync } from 'node:child_process'
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { SingleBar } from 'cli-progress'
 import { metaKey, userKeyFingerprint, type UserKeySecret } from '../../functions/shared/kv-keys.ts'
 import { userKeySecret } from '../dev-vars.ts'
-import { wranglerEnv } from '../wrangler-env.ts'
+import { KV_BULK_PAIRS, runWrangler } from '../wrangler-env.ts'
 import { allEntries, readManifest, readRelease, releaseWorld, type KvEntry } from './entries.ts'
 import { withLocalKv } from './local-kv.ts'
 
@@ -20,7 +19,6 @@ export const BINDING = 'EMBEDDINGS'
 /** Where wrangler keeps local state (what `wrangler dev` reads without --persist-to). */
 const LOCAL_STATE = join('.wrangler', 'state')
 /** Entries per bulk file (the API's own bulk limit is 10,000 pairs). */
-const PART = 10_000
 
 export interface SeedOptions {
   target: 'local' | 'remote'
@@ -34,11 +32,7 @@ export interface SeedOptions {
 function wrangler(args: string[], opts: SeedOptions, capture = false) {
   const where =
     opts.target === 'local' ? ['--local', ...(opts.persistTo ? ['--persist-to', opts.persistTo] : [])] : ['--remote']
-  return spawnSync('npx', ['wrangler', ...args, '--binding', BINDING, ...where], {
-    stdio: capture ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'ignore', 'inherit'],
-    encoding: 'utf8',
-    env: wranglerEnv(),
-  })
+  return runWrangler([...args, '--binding', BINDING, ...where], capture ? undefined : ['ignore', 'ignore', 'inherit'])
 }
 
 /** Seeds KV unless it already holds this release, its histories keyed with this secret. */
@@ -92,7 +86,7 @@ export async function uploadEntries(entries: KvEntry[], dir: string, opts: SeedO
   rmSync(dir, { recursive: true, force: true })
   mkdirSync(dir, { recursive: true })
   const parts: string[] = []
-  for (let i = 0; i < body.length; i += PART) parts.push(JSON.stringify(body.slice(i, i + PART)))
+  for (let i = 0; i < body.length; i += KV_BULK_PAIRS) parts.push(JSON.stringify(body.slice(i, i + KV_BULK_PAIRS)))
   parts.push(JSON.stringify(entries.slice(-1)))
   const bar = progressBar(parts.length, 'files')
   try {

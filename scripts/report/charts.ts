@@ -66,6 +66,22 @@ export function gainShareChart(m: Metrics): TopLevelSpec {
   }
 }
 
+/** Bars of `share` per `row`, one bar per `group` within each row, coloured by group. */
+const groupedShares = (row: string, group: string) => ({
+  mark: 'bar' as const,
+  encoding: {
+    y: { field: row, type: 'nominal' as const, title: null },
+    yOffset: { field: group },
+    x: {
+      field: 'share',
+      type: 'quantitative' as const,
+      title: "share of the oracle's gain",
+      scale: { domain: [0, 0.6] },
+    },
+    color: { field: group, type: 'nominal' as const, title: null, legend: { orient: 'bottom' as const } },
+  },
+})
+
 export function fidelityChart(worlds: { world: string; m: Metrics }[]): TopLevelSpec {
   const values = worlds.flatMap(({ world, m }) => [
     { world, model: 'ARMMT teacher', share: m.rankers.armmt.oracle_gain_share },
@@ -79,17 +95,7 @@ export function fidelityChart(worlds: { world: string; m: Metrics }[]): TopLevel
     ...BASE,
     title: { text: "The head's fidelity to the teacher", subtitle: 'SYNTHETIC worlds; world 2 trains one seed' },
     vconcat: [
-      {
-        width: WIDTH,
-        data: { values },
-        mark: 'bar',
-        encoding: {
-          y: { field: 'world', type: 'nominal', title: null },
-          yOffset: { field: 'model' },
-          x: { field: 'share', type: 'quantitative', title: "share of the oracle's gain", scale: { domain: [0, 0.6] } },
-          color: { field: 'model', type: 'nominal', title: null, legend: { orient: 'bottom' } },
-        },
-      },
+      { width: WIDTH, data: { values }, ...groupedShares('world', 'model') },
       {
         width: WIDTH,
         view: { stroke: null },
@@ -115,13 +121,7 @@ export function personalizationChart(m: Metrics): TopLevelSpec {
       subtitle: `teacher +${(100 * m.personalization.armmt).toFixed(1)} points, head +${(100 * m.personalization.head).toFixed(1)} (seed 1; SYNTHETIC)`,
     },
     data: { values },
-    mark: 'bar',
-    encoding: {
-      y: { field: 'model', type: 'nominal', title: null },
-      yOffset: { field: 'input' },
-      x: { field: 'share', type: 'quantitative', title: "share of the oracle's gain", scale: { domain: [0, 0.6] } },
-      color: { field: 'input', type: 'nominal', title: null, legend: { orient: 'bottom' } },
-    },
+    ...groupedShares('model', 'input'),
   }
 }
 

@@ -300,18 +300,21 @@ export class KernelHead implements RerankHead {
     f32.set(query, at.query)
     writeRecords(f32, items, at.items, at.price, dims.e, 'candidate')
     writeRecords(f32, history, at.history, at.histPrice, dims.e, 'history item')
-    const bad = [
-      ['the query vector', kernel.firstNonFinite(at.query * 4, dims.e)],
-      ['a candidate vector', kernel.firstNonFinite(at.items * 4, l * dims.e)],
-      ['a history vector', kernel.firstNonFinite(at.history * 4, h * dims.e)],
-    ] as const
-    for (const [what, i] of bad) if (i >= 0) throw new HeadUnavailable(`${what} has a non-finite value (float ${i})`)
+    checkFinite(kernel, 'the query vector', at.query, dims.e)
+    checkFinite(kernel, 'a candidate vector', at.items, l * dims.e)
+    checkFinite(kernel, 'a history vector', at.history, h * dims.e)
     kernel.forward(l, h)
     const scores = f32.slice(at.score, at.score + l)
     const i = scores.findIndex((s) => !Number.isFinite(s))
     if (i >= 0) throw new HeadUnavailable(`the kernel scored candidate ${i} ${scores[i]}`)
     return scores
   }
+}
+
+/** Refuses `count` floats at float index `at` of the kernel's memory if one is NaN or ±Inf. */
+function checkFinite(kernel: KernelExports, what: string, at: number, count: number): void {
+  const i = kernel.firstNonFinite(at * 4, count)
+  if (i >= 0) throw new HeadUnavailable(`${what} has a non-finite value (float ${i})`)
 }
 
 /** Copies records' vectors and prices into the kernel's input slots, checking each. */
