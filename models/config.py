@@ -22,13 +22,13 @@ class RerankConfig:
     lr: float = 2e-3
     warmup: int = 100  # steps of linear warm-up, then cosine decay (train.get_lr)
     min_lr_share: float = 0.05  # the last step's learning rate, as a share of lr
-    epochs: int = 6  # the published teacher: passes over every training session
+    epochs: int = 8  # the published teacher: passes over every training session
     table_epochs: int = 1  # the ablation table (ARMMT included, as armmt_table): passes over table_sessions
     table_sessions: int = 48000  # a fixed random subset of the training sessions (0: all) — the CPU budget
     aux_weight: float = 0.3  # ARMMT's multimodal auxiliary task (each modality's click loss, averaged)
     listwise_weight: float = 0.5  # plus the list-wise softmax loss on inverse-propensity graded gains
-    weight_decay: float = 0.0  # > 0: decoupled weight decay (AdamW) instead of Adam (measured: docs/training.md)
-    keep_best: bool = False  # keep each model's pass with the lowest validation loss, not its last
+    weight_decay: float = 0.05  # > 0: decoupled weight decay (AdamW); 0: Adam (measured: docs/training.md)
+    keep_best: bool = True  # keep each model's pass with the lowest validation loss, not its last
     seeds: tuple = (1, 2, 3)
     workers: int = 2  # models trained at once, one process and one torch thread each
     head_dim: int = 24

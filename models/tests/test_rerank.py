@@ -239,6 +239,6 @@ def test_best_pass_restores_the_weights_of_the_lowest_validation_loss():
 
 def test_weight_decay_switches_adam_to_adamw():
     params = [torch.nn.Parameter(torch.zeros(2))]
-    assert type(make_optimizer(params, RerankConfig())) is torch.optim.Adam
+    assert type(make_optimizer(params, RerankConfig(weight_decay=0.0))) is torch.optim.Adam
     opt = make_optimizer(params, RerankConfig(weight_decay=0.05))
     assert type(opt) is torch.optim.AdamW and opt.param_groups[0]["weight_decay"] == 0.05

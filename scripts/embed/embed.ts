@@ -11,10 +11,10 @@ import { join } from 'node:path'
 import * as ort from 'onnxruntime-node'
 import { encodeItemRecord, encodeQueryRecord, quantize } from '../../functions/shared/embedding-codec.ts'
 import { itemKey, normalizeQuery, queryKey } from '../../functions/shared/kv-keys.ts'
-import { modelSpec, type Manifest } from '../../functions/shared/manifest.ts'
+import type { Manifest, ModelSpec } from '../../functions/shared/manifest.ts'
 import { metaEntry } from '../kv/entries.ts'
 import { KV_BULK_PAIRS } from '../wrangler-env.ts'
-import { readCatalog, type Catalog } from './catalog.ts'
+import { readCatalog, type Catalog, type CatalogWidths } from './catalog.ts'
 
 export interface EmbedOptions {
   catalog: string
@@ -36,17 +36,40 @@ export interface EmbedSummary {
   seconds: number
 }
 
-/** The first tensor width of a model's input, from the manifest. */
-const width = (manifest: Manifest, model: string, input: string) =>
-  modelSpec(manifest, model).inputs.find((i) => i.name === input)!.shape[1] as number
+/** The ONNX files of the release's item and query towers, and the widths they read. */
+export interface Towers {
+  item: string
+  query: string
+  widths: CatalogWidths
+}
+
+/** The towers among a release's models (the manifest's `models`, or the chain's export), under `dir`. */
+export function releaseTowers(models: Record<string, ModelSpec>, dir: string): Towers {
+  const spec = (name: string) => {
+    const s = models[name]
+    if (!s) throw new Error(`the release has no ${name}`)
+    return s
+  }
+  const width = (model: string, input: string) => spec(model).inputs.find((i) => i.name === input)!.shape[1] as number
+  return {
+    item: join(dir, spec('item_tower').file),
+    query: join(dir, spec('query_tower').file),
+    widths: {
+      text: width('item_tower', 'text'),
+      image: width('item_tower', 'image'),
+      query: width('query_tower', 'query'),
+    },
+  }
+}
 
 async function runTower(
-  session: ort.InferenceSession,
+  file: string,
   inputs: Record<string, { data: Float32Array; width: number }>,
   rows: number,
   batch: number,
   progress: (n: number) => void,
 ): Promise<Float32Array[]> {
+  const session = await ort.InferenceSession.create(file)
   const out: Float32Array[] = []
   for (let from = 0; from < rows; from += batch) {
     const n = Math.min(batch, rows - from)
@@ -60,7 +83,37 @@ async function runTower(
     for (let i = 0; i < n; i++) out.push(data.slice(i * dim, (i + 1) * dim))
     progress(n)
   }
+  await session.release()
   return out
+}
+
+/**
+ * A catalog's item and query vectors from the release's towers (onnxruntime-node, `batch` rows a
+ * call). The chain runs the SYNTHETIC world through this too: the vectors the head trains on are
+ * the ones a catalog's records carry.
+ */
+export async function embedVectors(
+  catalog: Catalog,
+  towers: Towers,
+  batch = 512,
+  progress: (n: number) => void = () => {},
+): Promise<{ items: Float32Array[]; queries: Float32Array[] }> {
+  const { widths } = towers
+  const items = await runTower(
+    towers.item,
+    { text: { data: catalog.text, width: widths.text }, image: { data: catalog.image, width: widths.image } },
+    catalog.ids.length,
+    batch,
+    progress,
+  )
+  const queries = await runTower(
+    towers.query,
+    { query: { data: catalog.query, width: widths.query } },
+    catalog.queries.length,
+    batch,
+    progress,
+  )
+  return { items, queries }
 }
 
 const digest = (value: string) => createHash('sha256').update(value).digest('hex').slice(0, 32)
@@ -70,38 +123,12 @@ export async function embedCatalog(opts: EmbedOptions): Promise<EmbedSummary> {
   const models = opts.models ?? 'models'
   const batch = opts.batch ?? 512
   const manifest = JSON.parse(readFileSync(join(models, 'manifest.json'), 'utf8')) as Manifest
-  const catalog: Catalog = readCatalog(opts.catalog, {
-    text: width(manifest, 'item_tower', 'text'),
-    image: width(manifest, 'item_tower', 'image'),
-    query: width(manifest, 'query_tower', 'query'),
-  })
+  const towers = releaseTowers(manifest.models, models)
+  const catalog: Catalog = readCatalog(opts.catalog, towers.widths)
   const prefix = manifest.embedding.kv_prefix
   const total = catalog.ids.length + catalog.queries.length
   let done = 0
-  const tick = (n: number) => opts.progress?.((done += n), total)
-
-  // ---- the towers ---------------------------------------------------------------------------
-  const itemTower = await ort.InferenceSession.create(join(models, modelSpec(manifest, 'item_tower').file))
-  const items = await runTower(
-    itemTower,
-    {
-      text: { data: catalog.text, width: width(manifest, 'item_tower', 'text') },
-      image: { data: catalog.image, width: width(manifest, 'item_tower', 'image') },
-    },
-    catalog.ids.length,
-    batch,
-    tick,
-  )
-  await itemTower.release()
-  const queryTower = await ort.InferenceSession.create(join(models, modelSpec(manifest, 'query_tower').file))
-  const queries = await runTower(
-    queryTower,
-    { query: { data: catalog.query, width: width(manifest, 'query_tower', 'query') } },
-    catalog.queries.length,
-    batch,
-    tick,
-  )
-  await queryTower.release()
+  const { items, queries } = await embedVectors(catalog, towers, batch, (n) => opts.progress?.((done += n), total))
 
   // ---- records, and what changed since the previous output ----------------------------------
   const records = new Map<string, string>()

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { EMBEDDING_CODEC, dequantize, quantize } from '../../functions/shared/embedding-codec.ts'
-import { readNpy, writeNpy } from '../world/npy.ts'
+import { writeNpy } from '../world/npy.ts'
 
 export interface QuantizedSet {
   rows: number
@@ -13,13 +13,14 @@ export interface QuantizedSet {
 }
 
 /**
- * Quantizes the fused two-tower embeddings with the KV codec (the same code the edge decodes
- * with), writing DIR/embeddings/{items,queries}.{int8,scale}.npy: what KV will hold, and what
- * the edge head trains and is evaluated on. Returns per-set error statistics and the
- * embeddings' version (a content hash) that names the KV key prefix.
+ * Quantizes item and query vectors (the release's towers over the world as a catalog, as
+ * `npm run embed` runs them) with the KV codec, the same code the edge decodes with, writing
+ * DIR/embeddings/{items,queries}.{int8,scale}.npy: what KV will hold, and what the edge head
+ * trains and is evaluated on. Returns per-set error statistics and the embeddings' version (a
+ * content hash) that names the KV key prefix.
  */
 export function quantizeEmbeddings(
-  twoTowerDir: string,
+  vectors: { items: Float32Array[]; queries: Float32Array[] },
   out: string,
 ): { codec: string; version: string; sets: Record<string, QuantizedSet> } {
   const dir = join(out, 'embeddings')
@@ -27,19 +28,16 @@ export function quantizeEmbeddings(
   // The version names the KV prefix: it changes with the vectors and with the record layout.
   const hash = createHash('sha256').update(EMBEDDING_CODEC)
   const sets: Record<string, QuantizedSet> = {}
-  for (const [name, file] of [
-    ['items', 'item_emb.npy'],
-    ['queries', 'query_emb.npy'],
-  ] as const) {
-    const a = readNpy(join(twoTowerDir, file))
-    const [rows, dim] = a.shape
-    const data = a.data as Float32Array
+  for (const name of ['items', 'queries'] as const) {
+    const rowsOf = vectors[name]
+    const rows = rowsOf.length
+    const dim = rowsOf[0].length
     const q = new Int8Array(rows * dim)
     const scale = new Float32Array(rows)
     let maxAbs = 0
     let relative = 0
     for (let r = 0; r < rows; r++) {
-      const x = data.subarray(r * dim, (r + 1) * dim)
+      const x = rowsOf[r]
       const v = quantize(x)
       q.set(v.q, r * dim)
       scale[r] = v.scale
