@@ -25,8 +25,8 @@ export type ExecutionProvider = 'cpu' | 'cuda'
 
 export const CUDA_HELP =
   "onnxruntime-node's CUDA binaries are not installed. Its install script downloads them, and this " +
-  'project skips that step (.npmrc: onnxruntime-node-install=skip) because it needs the internet. On a ' +
-  'host with an NVIDIA GPU, CUDA 12 and cuDNN 9: `ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node`, ' +
+  'project denies that step (package.json allowScripts) because it needs the internet. On a host with an ' +
+  'NVIDIA GPU, CUDA 12 and cuDNN 9: `ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install`, ' +
   'then start again with EXECUTION_PROVIDER=cuda. Or keep the origin on CPU and run the teacher on Triton ' +
   '(INFER_BACKEND=kserve; docs/origin.md).'
 
