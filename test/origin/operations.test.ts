@@ -44,7 +44,9 @@ describe('configuration', () => {
   it('asking for CUDA where its binaries are absent fails at start, saying how to install them', async () => {
     const start = OnnxBackend.create('models/onnx/armmt.onnx', 'cuda')
     await expect(start).rejects.toThrow(BackendError)
-    await expect(start).rejects.toThrow(/ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules\/onnxruntime-node\/script\/install/)
+    await expect(start).rejects.toThrow(
+      /ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules\/onnxruntime-node\/script\/install/,
+    )
   })
 })
 
