@@ -51,7 +51,12 @@ export function gainShareChart(m: Metrics): TopLevelSpec {
         encoding: {
           y,
           x: { field: 'share', type: 'quantitative', title: "share of the oracle's gain", scale: { domain: [0, 1] } },
-          color: { field: 'kind', type: 'nominal', title: null, legend: { orient: 'bottom', direction: 'vertical', labelLimit: 500 } },
+          color: {
+            field: 'kind',
+            type: 'nominal',
+            title: null,
+            legend: { orient: 'bottom', direction: 'vertical', labelLimit: 500 },
+          },
         },
       },
       {
