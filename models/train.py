@@ -285,9 +285,9 @@ class BestPass:
 
 
 def train_ranker(world, sessions, valid_batches, make_inputs, model, loss_of, epochs, rc, seed, name):
-    """The one training loop of every re-ranker: `fit_epoch` under Adam with `get_lr` set before
-    each step, list batches, per-epoch train/valid loss (`valid_batches`: the validation lists,
-    batched once for every model)."""
+    """The one training loop of every re-ranker: `fit_epoch` under `make_optimizer`'s optimizer with
+    `get_lr` set before each step, list batches, per-epoch train/valid loss (`valid_batches`: the
+    validation lists, batched once for every model), and with `rc.keep_best` the best pass kept."""
     rng = np.random.default_rng(seed)
     torch.manual_seed(seed)
     exam = ExaminationBias()

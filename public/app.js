@@ -109,8 +109,11 @@ async function main() {
     }
     pending?.abort()
     pending = new AbortController()
+    const { signal } = pending
     const started = performance.now()
-    const answer = await rerank(location.origin, request, { timeoutMs: 3000, signal: pending.signal })
+    const answer = await rerank(location.origin, request, { timeoutMs: 3000, signal })
+    // A newer search replaced this one: the client answered its abort with the input order, not shown.
+    if (signal.aborted) return
     const ms = performance.now() - started
     const position = new Map(q.candidates.map((c, i) => [c.id, i + 1]))
     $('before').replaceChildren(...q.candidates.slice(0, SHOWN).map((c, i) => card(data, c.id, i + 1)))

@@ -47,19 +47,22 @@ export function buildDemoData(modelsDir = 'models', worldDir = 'data/worlds/defa
   // Per colour, the user whose recent items (≥ 20) have it most often.
   const itemIndex = new Map(world.items.meta.map((m, i) => [m.id, i]))
   const users: DemoData['users'] = []
+  const histories = Array.from({ length: world.users.count }, (_, u) => userHistory(world, u))
+  const picked = new Set<number>()
   for (const colour of COLOURS) {
     let best = { user: -1, share: 0, count: 0, n: 0 }
     for (let u = 0; u < world.users.count; u++) {
-      const history = userHistory(world, u)
-      if (history.length < 20 || users.some((x) => x.id === world.users.meta[u].id)) continue
+      const history = histories[u]
+      if (history.length < 20 || picked.has(u)) continue
       const count = history.filter((id) => world.items.meta[itemIndex.get(id)!].colour === colour).length
       if (count / history.length > best.share)
         best = { user: u, share: count / history.length, count, n: history.length }
     }
+    picked.add(best.user)
     users.push({
       id: world.users.meta[best.user].id,
       label: `${colour} things (${best.count} of ${best.n} recent items)`,
-      history: userHistory(world, best.user),
+      history: histories[best.user],
     })
   }
   const items: DemoData['items'] = {}

@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs'
 import { Command } from 'commander'
 import { parse } from 'smol-toml'
 import { buildBundle } from '../bench/bundle.ts'
-import { ensureSeeded, seededMarker } from '../kv/seed.ts'
+import { ensureSeeded } from '../kv/seed.ts'
 import { runWrangler as wrangler } from '../wrangler-env.ts'
 
 const opts = new Command('deploy')
@@ -95,9 +95,9 @@ async function main() {
     stop(
       'USER_KEY_SECRET is not in the environment: kv:seed keys the stored histories with it (docs/operations.md#deploy)',
     )
-  const marker = await seededMarker(seed)
-  if (!marker) await ensureSeeded(seed)
-  say(5, marker ? 'the release is already in KV' : 'uploaded the release into KV')
+  // The same check as every start: this release, its histories keyed with this secret.
+  const uploaded = await ensureSeeded(seed)
+  say(5, uploaded ? 'uploaded the release into KV' : 'the release is already in KV')
 
   // 6. secrets
   const listed = wrangler(['secret', 'list', '--format', 'json'])

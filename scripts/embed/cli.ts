@@ -3,10 +3,11 @@
  * edge reads (docs/catalog.md). Upload what it writes with
  *   for f in OUT/put-*.json; do npx wrangler kv bulk put "$f" --binding EMBEDDINGS --remote; done
  *   npx wrangler kv bulk delete OUT/delete.json --binding EMBEDDINGS --remote   (when there is one)
- * put files first, in order: the last one carries the marker that says the upload is complete.
+ * put files first, in order: the last one holds only the marker that says the upload is complete.
  */
 import { SingleBar } from 'cli-progress'
 import { Command } from 'commander'
+import { positiveInteger } from '../cli-options.ts'
 import { CatalogError } from './catalog.ts'
 import { embedCatalog } from './embed.ts'
 
@@ -16,7 +17,7 @@ const opts = new Command('embed')
   .requiredOption('--out <dir>', 'where the bulk files go (replaced when complete)')
   .option('--previous <dir>', 'an earlier --out: write only what changed, and delete.json for removed keys')
   .option('--models <dir>', 'the release', 'models')
-  .option('--batch <n>', 'rows per tower call', (v) => Number(v), 512)
+  .option('--batch <n>', 'rows per tower call', positiveInteger, 512)
   .parse()
   .opts<{ catalog: string; out: string; previous?: string; models: string; batch: number }>()
 

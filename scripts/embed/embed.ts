@@ -9,12 +9,16 @@ import { createHash } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import * as ort from 'onnxruntime-node'
-import { encodeItemRecord, encodeQueryRecord, quantize } from '../../functions/shared/embedding-codec.ts'
-import { itemKey, normalizeQuery, queryKey } from '../../functions/shared/kv-keys.ts'
-import type { Manifest, ModelSpec } from '../../functions/shared/manifest.ts'
-import { metaEntry } from '../kv/entries.ts'
-import { KV_BULK_PAIRS } from '../wrangler-env.ts'
-import { readCatalog, type Catalog, type CatalogWidths } from './catalog.ts'
+import {
+  EMBEDDING_CODEC,
+  encodeItemRecord,
+  encodeQueryRecord,
+  quantize,
+} from '../../functions/shared/embedding-codec.ts'
+import { itemKey, queryKey } from '../../functions/shared/kv-keys.ts'
+import type { ModelSpec } from '../../functions/shared/manifest.ts'
+import { bulkParts, metaEntry, readManifest } from '../kv/entries.ts'
+import { CatalogError, readCatalog, type Catalog, type CatalogWidths } from './catalog.ts'
 
 export interface EmbedOptions {
   catalog: string
@@ -118,17 +122,36 @@ export async function embedVectors(
 
 const digest = (value: string) => createHash('sha256').update(value).digest('hex').slice(0, 32)
 
+/** The state of a previous output: its release, prefix and a digest of every record. */
+interface EmbedState {
+  release: string
+  prefix: string
+  records: Record<string, string>
+}
+
+function readPrevious(dir: string): EmbedState {
+  const file = join(dir, 'state.json')
+  if (!existsSync(file)) throw new CatalogError(`--previous ${dir}: no state.json (not an output of npm run embed)`)
+  return JSON.parse(readFileSync(file, 'utf8')) as EmbedState
+}
+
 export async function embedCatalog(opts: EmbedOptions): Promise<EmbedSummary> {
   const started = performance.now()
   const models = opts.models ?? 'models'
   const batch = opts.batch ?? 512
-  const manifest = JSON.parse(readFileSync(join(models, 'manifest.json'), 'utf8')) as Manifest
+  const manifest = readManifest(models)
+  if (manifest.embedding.quantization.codec !== EMBEDDING_CODEC)
+    throw new Error(`manifest codec ${manifest.embedding.quantization.codec}; this code writes ${EMBEDDING_CODEC}`)
   const towers = releaseTowers(manifest.models, models)
   const catalog: Catalog = readCatalog(opts.catalog, towers.widths)
+  const previous = opts.previous ? readPrevious(opts.previous) : undefined
   const prefix = manifest.embedding.kv_prefix
   const total = catalog.ids.length + catalog.queries.length
   let done = 0
   const { items, queries } = await embedVectors(catalog, towers, batch, (n) => opts.progress?.((done += n), total))
+  const dim = items[0].length
+  if (dim !== manifest.embedding.dim)
+    throw new Error(`the item tower writes ${dim} floats; manifest ${manifest.version} says ${manifest.embedding.dim}`)
 
   // ---- records, and what changed since the previous output ----------------------------------
   const records = new Map<string, string>()
@@ -136,18 +159,16 @@ export async function embedCatalog(opts: EmbedOptions): Promise<EmbedSummary> {
     records.set(itemKey(prefix, id), encodeItemRecord({ vector: quantize(items[i]), price: catalog.prices[i] })),
   )
   // Queries that normalize to one text share a key: the first wins.
+  let distinctQueries = 0
   for (const [i, text] of catalog.queries.entries()) {
     const key = await queryKey(prefix, text)
-    if (!records.has(key)) records.set(key, encodeQueryRecord(quantize(queries[i])))
+    if (!records.has(key)) (records.set(key, encodeQueryRecord(quantize(queries[i]))), distinctQueries++)
   }
   const state: Record<string, string> = {}
   for (const [key, value] of records) state[key] = digest(value)
-  const before: Record<string, string> =
-    opts.previous && existsSync(join(opts.previous, 'state.json'))
-      ? JSON.parse(readFileSync(join(opts.previous, 'state.json'), 'utf8')).records
-      : {}
-  if (opts.previous && !existsSync(join(opts.previous, 'state.json')))
-    throw new Error(`--previous ${opts.previous}: no state.json (not an output of npm run embed)`)
+  // Under another prefix (a new release) everything is new, and nothing is deleted: the worker
+  // still deployed reads the old prefix until the new one replaces it.
+  const before = previous?.prefix === prefix ? previous.records : {}
   const changed = [...records].filter(([key]) => before[key] !== state[key])
   const removed = Object.keys(before).filter((key) => !(key in state))
 
@@ -155,28 +176,27 @@ export async function embedCatalog(opts: EmbedOptions): Promise<EmbedSummary> {
   const partial = `${opts.out}.partial`
   rmSync(partial, { recursive: true, force: true })
   mkdirSync(partial, { recursive: true })
-  const meta = metaEntry({ manifest }, { items: catalog.ids.length, queries: catalog.queries.length }, undefined, {
+  const meta = metaEntry({ manifest }, { items: catalog.ids.length, queries: distinctQueries }, undefined, {
     synthetic: false,
     catalog: digest(Object.values(state).join()),
   })
-  // The meta record last of all: its presence says the prefix is complete.
-  const pairs = [...changed.map(([key, value]) => ({ key, value })), meta]
   const files: string[] = []
-  for (let i = 0; i < pairs.length; i += KV_BULK_PAIRS) {
+  for (const part of bulkParts([...changed.map(([key, value]) => ({ key, value })), meta])) {
     const name = `put-${String(files.length).padStart(4, '0')}.json`
-    writeFileSync(join(partial, name), JSON.stringify(pairs.slice(i, i + KV_BULK_PAIRS)))
+    writeFileSync(join(partial, name), JSON.stringify(part))
     files.push(name)
   }
   if (removed.length) {
     writeFileSync(join(partial, 'delete.json'), JSON.stringify(removed))
     files.push('delete.json')
   }
-  writeFileSync(join(partial, 'state.json'), JSON.stringify({ release: manifest.version, prefix, records: state }))
+  const next: EmbedState = { release: manifest.version, prefix, records: state }
+  writeFileSync(join(partial, 'state.json'), JSON.stringify(next))
   rmSync(opts.out, { recursive: true, force: true })
   renameSync(partial, opts.out)
   return {
     items: catalog.ids.length,
-    queries: new Set(catalog.queries.map(normalizeQuery)).size,
+    queries: distinctQueries,
     put: changed.length,
     deleted: removed.length,
     unchanged: records.size - changed.length,

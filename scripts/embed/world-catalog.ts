@@ -6,26 +6,37 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Command } from 'commander'
-import { readNpy, writeNpy } from '../world/npy.ts'
+import { writeNpy } from '../world/npy.ts'
+import { loadCatalog } from '../world/store.ts'
+import type { Catalog } from './catalog.ts'
+
+/** The world's catalog as embed reads it, in memory: what a model may read of it (`loadCatalog`). */
+export function worldCatalog(world: string): Catalog {
+  const { arrays } = loadCatalog(world)
+  return {
+    ids: arrays.ids,
+    prices: arrays.price,
+    text: arrays.text,
+    image: arrays.image,
+    queries: arrays.queries.texts,
+    query: arrays.queries.vectors,
+  }
+}
 
 export function writeWorldCatalog(world: string, out: string, limits: { items?: number; queries?: number } = {}) {
   mkdirSync(out, { recursive: true })
-  const lines = (file: string, n?: number) => readFileSync(join(world, file), 'utf8').trim().split('\n').slice(0, n)
-  const items = lines('items.jsonl', limits.items)
-  const queries = lines('queries.jsonl', limits.queries)
+  const c = worldCatalog(world)
+  const items = readFileSync(join(world, 'items.jsonl'), 'utf8').trim().split('\n').slice(0, limits.items)
+  const queries = c.queries.slice(0, limits.queries)
   writeFileSync(join(out, 'items.jsonl'), items.join('\n') + '\n')
-  writeFileSync(
-    join(out, 'queries.jsonl'),
-    queries.map((l) => JSON.stringify({ text: (JSON.parse(l) as { text: string }).text })).join('\n') + '\n',
-  )
-  const rows = (file: string, n: number, to: string) => {
-    const a = readNpy(join(world, file))
-    const w = a.shape[1]
-    writeNpy(join(out, to), (a.data as Float32Array).slice(0, n * w), [n, w])
+  writeFileSync(join(out, 'queries.jsonl'), queries.map((text) => JSON.stringify({ text })).join('\n') + '\n')
+  const rows = (data: Float32Array, total: number, n: number, to: string) => {
+    const w = data.length / total
+    writeNpy(join(out, to), data.slice(0, n * w), [n, w])
   }
-  rows('item_text_emb.npy', items.length, 'text.npy')
-  rows('item_image_emb.npy', items.length, 'image.npy')
-  rows('query_emb.npy', queries.length, 'query.npy')
+  rows(c.text, c.ids.length, items.length, 'text.npy')
+  rows(c.image, c.ids.length, items.length, 'image.npy')
+  rows(c.query, c.queries.length, queries.length, 'query.npy')
   return { items: items.length, queries: queries.length }
 }
 

@@ -21,6 +21,7 @@ import {
 } from '../../functions/shared/kv-keys.ts'
 import type { Manifest } from '../../functions/shared/manifest.ts'
 import { readNpy } from '../world/npy.ts'
+import { KV_BULK_PAIRS } from '../wrangler-env.ts'
 import { ensureWorld } from '../world/ensure.ts'
 import { loadWorld, readManifest as readWorldManifest } from '../world/store.ts'
 import type { World } from '../world/world.ts'
@@ -29,6 +30,18 @@ import type { World } from '../world/world.ts'
 export interface KvEntry {
   key: string
   value: string
+}
+
+/**
+ * `entries` (the upload marker last) as `wrangler kv bulk put` files' contents: the records in files
+ * of at most `KV_BULK_PAIRS`, then the marker in a file of its own, so no partial upload looks complete.
+ */
+export function bulkParts(entries: KvEntry[]): KvEntry[][] {
+  const body = entries.slice(0, -1)
+  const parts: KvEntry[][] = []
+  for (let i = 0; i < body.length; i += KV_BULK_PAIRS) parts.push(body.slice(i, i + KV_BULK_PAIRS))
+  parts.push(entries.slice(-1))
+  return parts
 }
 
 export interface QuantizedTable {

@@ -11,14 +11,13 @@ import { join } from 'node:path'
 import { SingleBar } from 'cli-progress'
 import { metaKey, userKeyFingerprint, type UserKeySecret } from '../../functions/shared/kv-keys.ts'
 import { userKeySecret } from '../dev-vars.ts'
-import { KV_BULK_PAIRS, runWrangler } from '../wrangler-env.ts'
-import { allEntries, readManifest, readRelease, releaseWorld, type KvEntry } from './entries.ts'
+import { runWrangler } from '../wrangler-env.ts'
+import { allEntries, bulkParts, readManifest, readRelease, releaseWorld, type KvEntry } from './entries.ts'
 import { withLocalKv } from './local-kv.ts'
 
 export const BINDING = 'EMBEDDINGS'
 /** Where wrangler keeps local state (what `wrangler dev` reads without --persist-to). */
 const LOCAL_STATE = join('.wrangler', 'state')
-/** Entries per bulk file (the API's own bulk limit is 10,000 pairs). */
 
 export interface SeedOptions {
   target: 'local' | 'remote'
@@ -35,17 +34,21 @@ function wrangler(args: string[], opts: SeedOptions, capture = false) {
   return runWrangler([...args, '--binding', BINDING, ...where], capture ? undefined : ['ignore', 'ignore', 'inherit'])
 }
 
-/** Seeds KV unless it already holds this release, its histories keyed with this secret. */
-export async function ensureSeeded(opts: SeedOptions): Promise<void> {
+/** Seeds KV unless it already holds this release, its histories keyed with this secret; says
+ *  whether it uploaded. */
+export async function ensureSeeded(opts: SeedOptions): Promise<boolean> {
   const marker = await seededMarker(opts)
   const release = readManifest(opts.models).version
   // Resolved once: for local KV it may generate the secret and write it into .dev.vars.
   const userKey = opts.userKey ?? userKeySecret(opts.target)
   const keys = await userKeyFingerprint(userKey)
   const held = marker ? (JSON.parse(marker) as { release?: string; user_keys?: string }) : null
-  if (held?.release === release && held.user_keys === keys)
+  if (held?.release === release && held.user_keys === keys) {
     console.log(`kv:seed: ${opts.target} KV already holds release ${release}`)
-  else await seedKv({ ...opts, userKey })
+    return false
+  }
+  await seedKv({ ...opts, userKey })
+  return true
 }
 
 /** The release's upload marker as KV holds it, or null when the prefix has not been seeded. */
@@ -69,12 +72,11 @@ const progressBar = (total: number, unit: string) => {
  * `wrangler kv bulk put`, in files of ≤ 10,000 pairs under `dir`, the marker in its own last file.
  */
 export async function uploadEntries(entries: KvEntry[], dir: string, opts: SeedOptions): Promise<void> {
-  const body = entries.slice(0, -1)
   if (opts.target === 'local') {
     const bar = progressBar(entries.length, 'entries')
     try {
       await withLocalKv(BINDING, opts.persistTo ?? LOCAL_STATE, async (kv) => {
-        await kv.putAll(body, (done) => bar.update(done))
+        await kv.putAll(entries.slice(0, -1), (done) => bar.update(done))
         await kv.putAll(entries.slice(-1))
         bar.update(entries.length)
       })
@@ -85,9 +87,7 @@ export async function uploadEntries(entries: KvEntry[], dir: string, opts: SeedO
   }
   rmSync(dir, { recursive: true, force: true })
   mkdirSync(dir, { recursive: true })
-  const parts: string[] = []
-  for (let i = 0; i < body.length; i += KV_BULK_PAIRS) parts.push(JSON.stringify(body.slice(i, i + KV_BULK_PAIRS)))
-  parts.push(JSON.stringify(entries.slice(-1)))
+  const parts = bulkParts(entries).map((part) => JSON.stringify(part))
   const bar = progressBar(parts.length, 'files')
   try {
     for (const [i, text] of parts.entries()) {

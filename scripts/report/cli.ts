@@ -11,9 +11,9 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Command } from 'commander'
-import { chromium } from 'playwright-core'
 import * as vega from 'vega'
 import { compile, type TopLevelSpec } from 'vega-lite'
+import { launchChromium } from '../chromium.ts'
 import {
   edgeLatencyChart,
   fidelityChart,
@@ -24,8 +24,6 @@ import {
   type Metrics,
   type OriginBench,
 } from './charts.ts'
-
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 
 const readJson = <T>(file: string): T | null =>
   existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as T) : null
@@ -84,7 +82,7 @@ export async function writeReport(out: string, opts: { models?: string; bench?: 
     },
   ]
   mkdirSync(out, { recursive: true })
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] })
+  const browser = await launchChromium()
   const written: string[] = []
   try {
     const page = await browser.newPage({ deviceScaleFactor: 2 })

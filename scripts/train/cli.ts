@@ -10,9 +10,8 @@ import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Command } from 'commander'
 import { nonNegativeInteger } from '../cli-options.ts'
-import { readCatalog } from '../embed/catalog.ts'
 import { embedVectors, releaseTowers } from '../embed/embed.ts'
-import { writeWorldCatalog } from '../embed/world-catalog.ts'
+import { worldCatalog } from '../embed/world-catalog.ts'
 import { evaluate } from '../evaluate/evaluate.ts'
 import { BASELINES } from '../evaluate/rankers.ts'
 import { retrievalMetrics } from '../evaluate/retrieval.ts'
@@ -107,12 +106,10 @@ step('two_tower', 'two-tower: text, image, concat, fusion')
 const summary = trainStage('two_tower')
 
 step('embeddings', "int8 embeddings for KV: the world as a catalog through npm run embed's towers and codec")
-// The SYNTHETIC world is one catalog among others: written in embed's format and run through the
-// same towers on onnxruntime-node, so what the head trains on is what an upload of it carries.
-const catalogDir = join(out, 'catalog')
-writeWorldCatalog(worldDir, catalogDir)
+// The SYNTHETIC world is one catalog among others: taken as a Catalog (worldCatalog) and run through
+// the same towers on onnxruntime-node, so what the head trains on is what an upload of it carries.
 const towers = releaseTowers(summary.onnx, out)
-const embeddings = quantizeEmbeddings(await embedVectors(readCatalog(catalogDir, towers.widths), towers), out)
+const embeddings = quantizeEmbeddings(await embedVectors(worldCatalog(worldDir), towers), out)
 for (const [name, set] of Object.entries(embeddings.sets))
   console.log(
     `  ${name}: ${set.rows} × ${set.dim}, max |x − x̂| ${set.max_abs_error.toExponential(2)}, mean relative error ${(100 * set.mean_relative_error).toFixed(2)} %`,

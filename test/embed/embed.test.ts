@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { decodeItemRecord, dequantize } from '../../functions/shared/embedding-codec.ts'
@@ -22,8 +22,12 @@ function catalog(): string {
   return dir
 }
 
+/** Every put file's pairs, in upload order. */
 const puts = (out: string) =>
-  JSON.parse(readFileSync(join(out, 'put-0000.json'), 'utf8')) as { key: string; value: string }[]
+  readdirSync(out)
+    .filter((f) => f.startsWith('put-'))
+    .sort()
+    .flatMap((f) => JSON.parse(readFileSync(join(out, f), 'utf8')) as { key: string; value: string }[])
 
 async function refusal(edit: (dir: string) => void): Promise<string> {
   const dir = catalog()
@@ -83,6 +87,35 @@ describe('npm run embed', () => {
     expect(changed).toHaveLength(2) // the repriced item, then the marker
     expect(decodeItemRecord(changed[0].value, dim).price).toBe(999)
     expect(JSON.parse(readFileSync(join(second, 'delete.json'), 'utf8'))).toEqual([itemKey(prefix, gone)])
+  })
+
+  it('puts the upload marker alone in the last put file', async () => {
+    const dir = catalog()
+    const out = join(dir, '..', 'out')
+    const { files } = await embedCatalog({ catalog: dir, out })
+    const last = JSON.parse(readFileSync(join(out, files.at(-1)!), 'utf8')) as { key: string }[]
+    expect(files).toEqual(['put-0000.json', 'put-0001.json'])
+    expect(last.map((p) => p.key)).toEqual([`${prefix}meta`])
+  })
+
+  it("deletes nothing against an output under another release's prefix (the live worker reads it)", async () => {
+    const dir = catalog()
+    const first = join(dir, '..', 'first')
+    await embedCatalog({ catalog: dir, out: first })
+    const stateFile = join(first, 'state.json')
+    const state = JSON.parse(readFileSync(stateFile, 'utf8')) as { prefix: string; records: Record<string, string> }
+    const old = 'emb/000000000000/'
+    const records = Object.fromEntries(Object.entries(state.records).map(([k, v]) => [k.replace(prefix, old), v]))
+    writeFileSync(stateFile, JSON.stringify({ ...state, prefix: old, records }))
+    const s = await embedCatalog({ catalog: dir, out: join(dir, '..', 'second'), previous: first })
+    expect(s).toMatchObject({ put: 340, deleted: 0, unchanged: 0 })
+  })
+
+  it('refuses a --previous that is not an output of embed, before embedding anything', async () => {
+    const dir = catalog()
+    const e = await embedCatalog({ catalog: dir, out: join(dir, '..', 'out'), previous: dir }).catch((e: unknown) => e)
+    expect(e).toBeInstanceOf(CatalogError)
+    expect((e as Error).message).toMatch(/--previous .*: no state\.json/)
   })
 
   it('refuses an item without an id, naming the line', async () => {

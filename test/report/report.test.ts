@@ -1,11 +1,11 @@
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { CHROMIUM, writeReport } from '../../scripts/report/cli.ts'
+import { chromiumRunnable } from '../../scripts/chromium.ts'
+import { writeReport } from '../../scripts/report/cli.ts'
 import { tempDir } from '../world/fixture.ts'
 
-const runnable = existsSync(CHROMIUM) || process.env.CI === 'true' // under CI a missing browser must fail
-if (!runnable) console.warn(`!!! SKIPPING the report test: no Chromium at ${CHROMIUM} (apt-get install chromium)`)
+const runnable = chromiumRunnable('the report test')
 
 // `npm run report` on the committed metrics, rendered by Vega-Lite and photographed by Chromium.
 describe.skipIf(!runnable)('npm run report', () => {

@@ -1,10 +1,11 @@
-import { existsSync, mkdirSync, statSync } from 'node:fs'
+import { mkdirSync, statSync } from 'node:fs'
 import { createServer } from 'node:net'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { originConfig } from '../../functions/origin/config.ts'
 import type { RunningOrigin } from '../../functions/origin/server.ts'
 import { startWranglerDev, type DevServer } from '../../scripts/bench/wrangler-dev.ts'
+import { chromiumRunnable, launchChromium } from '../../scripts/chromium.ts'
 import { ensureSeeded } from '../../scripts/kv/seed.ts'
 import { launchOrigin, releaseCatalog } from '../../scripts/origin/parts.ts'
 
@@ -12,10 +13,7 @@ import { launchOrigin, releaseCatalog } from '../../scripts/origin/parts.ts'
 // served by `wrangler dev` (workerd, local KV seeded from the release) with a real origin behind it.
 // The screenshot the README shows is the one this test saves.
 export const SCREENSHOT = '.test-results/demo.png'
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
-const runnable = existsSync(CHROMIUM) || process.env.CI === 'true' // under CI a missing browser must fail
-if (!runnable)
-  console.warn(`!!! SKIPPING the demo storefront test: no Chromium at ${CHROMIUM} (apt-get install chromium)`)
+const runnable = chromiumRunnable('the demo storefront test')
 
 const TOKEN = 'demo-test-origin-token'
 
@@ -52,7 +50,7 @@ describe.skipIf(!runnable)('the demo storefront in Chromium', () => {
       releaseCatalog('models', 'data/worlds/default'),
     )
     edge = await startWranglerDev(await freePort(), { ORIGIN_URL: origin.url, ORIGIN_TOKEN: TOKEN, CACHE_TTL_S: '0' })
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] })
+    browser = await launchChromium()
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
     await page.goto(edge.url)
   })
