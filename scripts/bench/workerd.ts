@@ -2,10 +2,9 @@
  * A bundle served by workerd through Miniflare's API (the runtime `wrangler dev` wraps, without its
  * proxy in front), with the local KV `npm run kv:seed -- --local` wrote.
  */
-import { Log, LogLevel, Miniflare } from 'miniflare'
+import { convertV4MiniflareOptions, Log, LogLevel, Miniflare } from 'miniflare'
 import { join } from 'node:path'
 import { readFileSync } from 'node:fs'
-import type { Readable } from 'node:stream'
 import type { Bundle } from './bundle.ts'
 
 export interface Served {
@@ -26,22 +25,22 @@ const moduleType = (name: string) =>
  *  import Miniflare cannot follow) with the EMBEDDINGS namespace and `vars`. */
 export async function serveBundle(bundle: Bundle, vars: Record<string, string> = {}): Promise<Served> {
   const ordered = [bundle.main, ...bundle.files.map((f) => f.name).filter((n) => n !== bundle.main)]
-  const mf = new Miniflare({
-    modulesRoot: bundle.dir,
-    modules: ordered.map((name) => ({ type: moduleType(name), path: join(bundle.dir, name) })),
-    compatibilityDate,
-    kvNamespaces: { EMBEDDINGS: 'EMBEDDINGS' },
-    kvPersist: join(LOCAL_STATE, 'v3', 'kv'),
-    cachePersist: false,
-    bindings: vars,
-    // No fetch of the Request.cf sample (offline), and the worker's own request log kept out of the report.
-    cf: false,
-    log: new Log(LogLevel.WARN),
-    handleRuntimeStdio: (stdout: Readable, stderr: Readable) => {
-      stdout.resume()
-      stderr.resume()
-    },
-  })
+  const mf = new Miniflare(
+    convertV4MiniflareOptions({
+      modulesRoot: bundle.dir,
+      modules: ordered.map((name) => ({ type: moduleType(name), path: join(bundle.dir, name) })),
+      compatibilityDate,
+      kvNamespaces: { EMBEDDINGS: 'EMBEDDINGS' },
+      // KV from wrangler's local state; nothing else of it (the answer cache starts empty each time).
+      resourcePersistencePath: join(LOCAL_STATE, 'v3'),
+      cacheAPI: false,
+      bindings: vars,
+      // No fetch of the Request.cf sample (offline), and the worker's own request log kept out of the report.
+      cf: false,
+      log: new Log(LogLevel.WARN),
+      handleStructuredLogs: () => {},
+    }),
+  )
   const url = (await mf.ready).origin
   return { url, mf, dispose: () => mf.dispose() }
 }

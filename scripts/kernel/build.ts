@@ -8,7 +8,6 @@
  *   npm run build:kernel -- --check  compare only
  */
 import { readFileSync, writeFileSync } from 'node:fs'
-import asc from 'assemblyscript/asc'
 import { Command } from 'commander'
 
 export const KERNEL_SOURCE = 'functions/edge/head/kernel/forward.ts'
@@ -17,16 +16,32 @@ export const KERNEL_WASM = 'functions/edge/head/kernel/forward.wasm'
 /** The compiler flags: optimized, SIMD, no runtime (the kernel allocates nothing), no assertions. */
 const FLAGS = ['-O3', '--runtime', 'stub', '--enable', 'simd', '--noAssert']
 
+/** The part of AssemblyScript's compiler API used here. Its own typings declare global `console`
+ *  and `WebAssembly` namespaces that clash with Node's, so they are kept out of the program: the
+ *  module is imported by a name TypeScript does not resolve. */
+interface Asc {
+  main(
+    argv: string[],
+    options: {
+      writeFile: (name: string, contents: Uint8Array | string) => void
+      stdout: { write: (s: string | Uint8Array) => boolean }
+      stderr: { write: (s: string | Uint8Array) => boolean }
+    },
+  ): Promise<{ error: Error | null }>
+}
+const ASC_MODULE: string = 'assemblyscript/asc'
+
 /** Compiles the kernel; resolves to its bytes. */
 export async function compileKernel(): Promise<Uint8Array> {
+  const { default: asc } = (await import(ASC_MODULE)) as { default: Asc }
   let binary: Uint8Array | undefined
   const errors: string[] = []
   const { error } = await asc.main([KERNEL_SOURCE, '--outFile', 'forward.wasm', ...FLAGS], {
     writeFile: (name, contents) => {
       if (name.endsWith('.wasm')) binary = contents as Uint8Array
     },
-    stdout: { write: () => true } as never,
-    stderr: { write: (s: string | Uint8Array) => (errors.push(String(s)), true) } as never,
+    stdout: { write: () => true },
+    stderr: { write: (s) => (errors.push(String(s)), true) },
   })
   if (error || !binary) throw new Error(`asc failed: ${error?.message ?? ''}\n${errors.join('')}`)
   return binary

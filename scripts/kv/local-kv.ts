@@ -4,7 +4,7 @@
  * `wrangler kv bulk put --local` starts one per file. The puts run inside workerd, a chunk per call.
  */
 import { join } from 'node:path'
-import { Miniflare } from 'miniflare'
+import { convertV4MiniflareOptions, Miniflare } from 'miniflare'
 import type { KvEntry } from './entries.ts'
 
 /** Puts the JSON array of entries it is sent into the namespace; answers how many. */
@@ -25,12 +25,15 @@ export interface LocalKv {
 }
 
 export async function withLocalKv<T>(binding: string, persistTo: string, fn: (kv: LocalKv) => Promise<T>): Promise<T> {
-  const mf = new Miniflare({
-    modules: true,
-    script: WRITER,
-    kvPersist: join(persistTo, 'v3', 'kv'),
-    kvNamespaces: { KV: binding },
-  })
+  // Miniflare 5 takes wrangler-shaped options; its converter accepts the documented worker options.
+  const mf = new Miniflare(
+    convertV4MiniflareOptions({
+      modules: true,
+      script: WRITER,
+      resourcePersistencePath: join(persistTo, 'v3'),
+      kvNamespaces: { KV: binding },
+    }),
+  )
   try {
     const namespace = await mf.getKVNamespace('KV')
     return await fn({

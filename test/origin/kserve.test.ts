@@ -32,7 +32,7 @@ const parity = () => {
 }
 const maxDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0)
 
-async function infer(body: Uint8Array | string, headers: Record<string, string> = {}) {
+async function infer(body: Uint8Array<ArrayBuffer> | string, headers: Record<string, string> = {}) {
   const res = await fetch(`${origin.url}/v2/models/armmt/infer`, {
     method: 'POST',
     headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json', ...headers },
