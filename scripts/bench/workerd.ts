@@ -31,7 +31,8 @@ export async function serveBundle(bundle: Bundle, vars: Record<string, string> =
       modules: ordered.map((name) => ({ type: moduleType(name), path: join(bundle.dir, name) })),
       compatibilityDate,
       kvNamespaces: { EMBEDDINGS: 'EMBEDDINGS' },
-      // KV from wrangler's local state; nothing else of it (the answer cache starts empty each time).
+      // KV from wrangler's local state. The Cache API stores nothing (cacheAPI: false), so no run
+      // answers from an earlier one's cache; the bench also sets CACHE_TTL_S=0.
       resourcePersistencePath: join(LOCAL_STATE, 'v3'),
       cacheAPI: false,
       bindings: vars,
