@@ -163,7 +163,8 @@ function readTensors(spec: WeightsSpec, blob: ArrayBuffer | Uint8Array, dims: Di
   const bytes = blob instanceof Uint8Array ? blob : new Uint8Array(blob)
   if (bytes.byteLength !== spec.floats * 4)
     throw new Error(`the weights blob is ${bytes.byteLength} bytes; its layout says ${spec.floats * 4}`)
-  const floats = new Float32Array(bytes.slice().buffer)
+  // A fresh copy: a Node Buffer may be a view into a shared pool, where .slice() copies nothing.
+  const floats = new Float32Array(new Uint8Array(bytes).buffer)
   const expected = expectedShapes(dims)
   const tensors = new Map<string, Tensor>()
   for (const t of spec.tensors) {

@@ -95,8 +95,9 @@ function readTensors(headers: z.output<typeof TensorHeader>[], bytes: Uint8Array
       if (t.data !== undefined) throw new V2Error(field, `tensor ${t.name}: both data and binary_data_size`)
       if (size !== 4 * n) throw new V2Error(field, `tensor ${t.name}: ${size} bytes for shape [${t.shape}] of FP32`)
       if (offset + size > bytes.length) throw new V2Error(field, `tensor ${t.name}: the body ends before its data`)
-      // A copy: the section need not be 4-byte aligned in the body.
-      const data = new Float32Array(bytes.slice(offset, offset + size).buffer)
+      // A fresh copy: the section need not be 4-byte aligned in the body, and a Node Buffer's
+      // .slice() would share its pool rather than copy.
+      const data = new Float32Array(new Uint8Array(bytes.subarray(offset, offset + size)).buffer)
       offset += size
       return { name: t.name, shape: t.shape, data }
     }
