@@ -3,20 +3,14 @@
  * the route only wires them to HTTP. Faults never throw out of `rerank`: each adds a reason, the
  * next path is tried (edge head, origin), and the last resort is the input order ("passthrough").
  */
-import type { UserTokenCheck } from '../shared/user-token.ts'
 import { rankByScore, rankItems, retrievalOrder } from '../shared/ranking.ts'
-import {
-  historySource,
-  type Candidate,
-  type RerankPath,
-  type RerankRequest,
-  type RerankResponse,
-} from '../shared/rerank-api.ts'
+import type { Candidate, RerankPath, RerankRequest, RerankResponse } from '../shared/rerank-api.ts'
 import type { EdgeConfig } from './config.ts'
 import { KvUnavailable, type EmbeddingStore, type Lookup } from './embedding-store.ts'
 import { OriginFailure, type OriginClient } from './origin-client.ts'
 import type { HeadFeatures } from '../shared/head-inputs.ts'
 import { HeadUnavailable, type RerankHead } from './head/rerank-head.ts'
+import type { ResolvedRequest } from './resolved-request.ts'
 
 /** Why an answer is not the full edge (or origin) answer; DESIGN.md "degraded" reasons. */
 export type Reason =
@@ -50,11 +44,6 @@ export interface RerankDeps {
   deadlineAt: number
   /** The request's id, forwarded to the origin. */
   requestId?: string
-  /** The request's user, proven and keyed once (USER_KEY_SECRET): their hash and their history's
-   *  KV key. Absent without proof or without the secret: then no stored history is read. */
-  user?: { hash: string; historyKey: string }
-  /** What proves the request's user id: a checked X-User-Token, or `trusted` (TRUST_USER_IDS=1). */
-  userProof?: UserTokenCheck | 'trusted'
   /** Runs `fn` as the named Server-Timing span. */
   time: <T>(name: 'kv' | 'infer' | 'origin', fn: () => Promise<T>) => Promise<T>
   /** Structured detail for the request's log line. */
@@ -70,29 +59,28 @@ export interface Answer {
 }
 
 /** What the KV lookup gave this request. */
-interface Fetched {
+export interface Fetched {
   lookup: Lookup | null
   /** The candidates with an item record (in request order), and those without. */
   known: Candidate[]
   missing: Candidate[]
   history: string[]
+  /** Why the lookup fell short. */
   reasons: Reason[]
 }
 
 // ---- fetch: records and history from KV ------------------------------------------------------
 
-async function fetchInputs(req: RerankRequest, d: RerankDeps): Promise<Fetched> {
+async function fetchInputs(r: ResolvedRequest, d: RerankDeps): Promise<Fetched> {
+  const req = r.request
   const reasons: Reason[] = []
-  const source = historySource(req, d.config.HISTORY_LIMIT)
-  const given = source && 'given' in source ? source.given : undefined
-  const userId = source && 'userId' in source ? source.userId : undefined
+  const given = r.history && 'given' in r.history ? r.history.given : undefined
   // A user id buys its stored history only with proof the storefront issued it (or by explicit
   // trust), and only under the keyed user hash; otherwise no history is read at all.
-  const hKey = userId !== undefined ? d.user?.historyKey : undefined
-  if (userId !== undefined && !hKey) {
+  const hKey = r.asker === 'user_id' ? r.user?.historyKey : undefined
+  if (r.asker === 'user_id' && !hKey) {
     reasons.push('history_unavailable')
-    const proven = d.userProof === 'trusted' || d.userProof === 'valid'
-    d.note(proven ? { user_key_secret: 'missing' } : { user_token: d.userProof ?? 'missing' })
+    d.note(r.proven ? { user_key_secret: 'missing' } : { user_token: r.proof ?? 'missing' })
   }
   let lookup: Lookup | null = null
   try {
@@ -127,23 +115,33 @@ async function fetchInputs(req: RerankRequest, d: RerankDeps): Promise<Fetched> 
 
 type Attempt = 'edge' | 'origin'
 
-function plan(req: RerankRequest, f: Fetched, d: RerankDeps): Attempt[] {
+export interface Plan {
+  /** The paths to try, in order; passthrough follows them all. */
+  attempts: Attempt[]
+  /** What the fetched inputs lack, for the answer's `degraded`. */
+  reasons: Reason[]
+}
+
+/** Which paths to try, from what the lookup found: pure, it changes nothing it is handed. */
+export function plan(mode: RerankRequest['mode'], f: Fetched, maxMissingShare: number): Plan {
+  const reasons: Reason[] = []
   const canEdge = f.lookup?.query != null && f.known.length > 0
-  if (f.lookup && !f.lookup.query) f.reasons.push('query_without_embedding')
+  if (f.lookup && !f.lookup.query) reasons.push('query_without_embedding')
   let edgeGood = canEdge
-  if (f.lookup?.query && f.missing.length / req.candidates.length > d.config.MAX_MISSING_SHARE)
-    (f.reasons.push('too_many_candidates_without_embedding'), (edgeGood = false))
-  else if (canEdge && f.missing.length) f.reasons.push('candidates_without_embedding')
+  const total = f.known.length + f.missing.length
+  if (f.lookup?.query && f.missing.length / total > maxMissingShare)
+    (reasons.push('too_many_candidates_without_embedding'), (edgeGood = false))
+  else if (canEdge && f.missing.length) reasons.push('candidates_without_embedding')
   const order: Attempt[] =
-    req.mode === 'full'
+    mode === 'full'
       ? ['origin', 'edge']
-      : req.mode === 'edge'
+      : mode === 'edge'
         ? ['edge']
         : edgeGood
           ? ['edge', 'origin']
           : ['origin', 'edge']
   // An edge attempt needs a query vector and at least one candidate record.
-  return canEdge ? order : order.filter((a) => a !== 'edge')
+  return { attempts: canEdge ? order : order.filter((a) => a !== 'edge'), reasons }
 }
 
 // ---- score: the edge head, or the origin -----------------------------------------------------
@@ -158,7 +156,10 @@ export function headFeatures(lookup: Lookup, candidates: string[], history: stri
   }
 }
 
-async function scoreAtEdge(req: RerankRequest, f: Fetched, d: RerankDeps): Promise<Answer | null> {
+/** A scorer's outcome: an answer, or the reason it gave none. */
+type Scored = { answer: Answer } | { failed: Reason }
+
+async function scoreAtEdge(req: RerankRequest, f: Fetched, reasons: Reason[], d: RerankDeps): Promise<Scored> {
   const lookup = f.lookup!
   const features = headFeatures(
     lookup,
@@ -174,16 +175,14 @@ async function scoreAtEdge(req: RerankRequest, f: Fetched, d: RerankDeps): Promi
   } catch (e) {
     if (!(e instanceof HeadUnavailable)) throw e
     d.note({ head_error: e.message })
-    f.reasons.push('head_unavailable')
-    return null
+    return { failed: 'head_unavailable' }
   }
   const ranked = rankByScore(f.known.map((c, i) => ({ id: c.id, score: scores[i] })))
   const unscored = f.missing.map((c) => ({ id: c.id, score: null }))
-  return respond('edge', [...ranked, ...unscored], req, d.model, f.reasons, [])
+  return { answer: respond('edge', [...ranked, ...unscored], req, d.model, reasons, []) }
 }
 
-async function scoreAtOrigin(req: RerankRequest, f: Fetched, d: RerankDeps): Promise<Answer | null> {
-  const fallback = req.mode === 'full' ? [] : [...f.reasons]
+async function scoreAtOrigin(req: RerankRequest, f: Fetched, reasons: Reason[], d: RerankDeps): Promise<Scored> {
   try {
     const answer = await d.time('origin', () =>
       d.origin.rerank({
@@ -203,13 +202,13 @@ async function scoreAtOrigin(req: RerankRequest, f: Fetched, d: RerankDeps): Pro
         requestId: d.requestId,
       }),
     )
-    const reasons = [...f.reasons.filter((r) => !EDGE_ONLY.has(r)), ...(answer.degraded ?? [])]
-    return respond('origin', rankItems(answer.items), req, answer.model, reasons, fallback)
+    const degraded = [...reasons.filter((r) => !EDGE_ONLY.has(r)), ...(answer.degraded ?? [])]
+    const fallback = req.mode === 'full' ? [] : [...reasons]
+    return { answer: respond('origin', rankItems(answer.items), req, answer.model, degraded, fallback) }
   } catch (e) {
     if (!(e instanceof OriginFailure)) throw e
     d.note({ origin_error: e.message })
-    f.reasons.push(e.reason)
-    return null
+    return { failed: e.reason }
   }
 }
 
@@ -232,15 +231,20 @@ function respond(
 }
 
 /** The last resort: the input order (functions/shared/ranking.ts). */
-function passthrough(req: RerankRequest, f: Fetched, d: RerankDeps): Answer {
-  return respond('passthrough', retrievalOrder(req.candidates), req, d.model, f.reasons, [])
+function passthrough(req: RerankRequest, reasons: Reason[], d: RerankDeps): Answer {
+  return respond('passthrough', retrievalOrder(req.candidates), req, d.model, reasons, [])
 }
 
-export async function rerank(req: RerankRequest, d: RerankDeps): Promise<Answer> {
-  const fetched = await fetchInputs(req, d)
-  for (const attempt of plan(req, fetched, d)) {
-    const answer = attempt === 'origin' ? await scoreAtOrigin(req, fetched, d) : await scoreAtEdge(req, fetched, d)
-    if (answer) return answer
+export async function rerank(resolved: ResolvedRequest, d: RerankDeps): Promise<Answer> {
+  const req = resolved.request
+  const fetched = await fetchInputs(resolved, d)
+  const planned = plan(req.mode, fetched, d.config.MAX_MISSING_SHARE)
+  const reasons = [...fetched.reasons, ...planned.reasons]
+  for (const attempt of planned.attempts) {
+    const scored =
+      attempt === 'origin' ? await scoreAtOrigin(req, fetched, reasons, d) : await scoreAtEdge(req, fetched, reasons, d)
+    if ('answer' in scored) return scored.answer
+    reasons.push(scored.failed)
   }
-  return passthrough(req, fetched, d)
+  return passthrough(req, reasons, d)
 }

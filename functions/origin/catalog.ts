@@ -4,7 +4,7 @@
  * normalized query text. Memory grows linearly with the catalog: (text + image dims) × 4 bytes +
  * 4 per item, plus the ids.
  */
-import { normalizeQuery } from '../shared/kv-keys.ts'
+import { normalizeQuery } from '../shared/query-text.ts'
 
 export interface CatalogArrays {
   /** Item ids, row i = item i. */

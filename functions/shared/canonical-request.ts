@@ -7,31 +7,33 @@
  *   order and scores do not change a model's answer. The origin is sent exactly this form, so
  *   whatever it reads, one key means one answer. Answers that do depend on them (passthrough, or
  *   any degraded answer) are never cached.
- * - The user id enters only as its keyed hash, computed once per request by the caller; the history in its order (newest first matters).
+ * - The user id enters only as its keyed hash, resolved once per request; the history in its order
+ *   (newest first matters).
  */
-import { sha256Hex } from './kv-keys.ts'
-import { historySource, type RerankRequest } from './rerank-api.ts'
+import { sha256Hex } from './digest.ts'
+import type { HistorySource, RerankRequest } from './rerank-api.ts'
 
-function canonicalRequest(req: RerankRequest, historyLimit: number, userHash?: string): string {
-  const history = historySource(req, historyLimit)
+/** What the canonical form reads: the request, its resolved history source, the keyed user. */
+export interface CanonicalParts {
+  request: RerankRequest
+  history: HistorySource
+  /** The keyed user hash (kv-keys.ts `userHash`), when the request names a proven user. */
+  user?: { hash: string }
+}
+
+function canonicalRequest({ request, history, user }: CanonicalParts): string {
   const canonical = {
-    q: req.query, // normalized by the schema
-    c: req.candidates.map((c) => c.id).sort(),
+    q: request.query, // normalized by the schema
+    c: request.candidates.map((c) => c.id).sort(),
     h: history && 'given' in history ? history.given : null,
     // Without the secret no history is read: such answers are degraded, and never cached.
-    u: history && 'userId' in history ? (userHash ?? 'unkeyed') : null,
-    k: req.k ?? null,
-    m: req.mode,
+    u: history && 'userId' in history ? (user?.hash ?? 'unkeyed') : null,
+    k: request.k ?? null,
+    m: request.mode,
   }
   return JSON.stringify(canonical)
 }
 
-export async function requestHash(
-  req: RerankRequest,
-  modelVersion: string,
-  historyLimit: number,
-  /** The request's keyed user hash (kv-keys.ts `userHash`), when it names a proven user. */
-  userHash?: string,
-): Promise<string> {
-  return sha256Hex(`${modelVersion}\n${canonicalRequest(req, historyLimit, userHash)}`)
+export async function requestHash(parts: CanonicalParts, modelVersion: string): Promise<string> {
+  return sha256Hex(`${modelVersion}\n${canonicalRequest(parts)}`)
 }

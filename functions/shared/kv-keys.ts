@@ -13,20 +13,9 @@
  * (a plain hash of sequential ids can be). The version names the secret, so keys can be rotated:
  * upload under a new version with a new secret, then deploy the edge that reads it.
  */
+import { hex, sha256Hex } from './digest.ts'
 import { hmacSign } from './hmac.ts'
-
-const encoder = new TextEncoder()
-const hex = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')
-
-/** Lower-case, trimmed, inner whitespace collapsed: "  Red  Dress" and "red dress" are one query. */
-export function normalizeQuery(text: string): string {
-  return text.normalize('NFKC').trim().toLowerCase().replace(/\s+/g, ' ')
-}
-
-export async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', encoder.encode(text))
-  return hex(new Uint8Array(digest))
-}
+import { normalizeQuery } from './query-text.ts'
 
 export const itemKey = (prefix: string, id: string) => `${prefix}i/${id}`
 export const queryKey = async (prefix: string, text: string) => `${prefix}q/${await sha256Hex(normalizeQuery(text))}`

@@ -3,7 +3,7 @@
  * and every client in this repo. zod gives each error a path, which becomes the problem's `field`.
  */
 import { z } from 'zod'
-import { normalizeQuery } from './kv-keys.ts'
+import { normalizeQuery } from './query-text.ts'
 
 export const MAX_CANDIDATES = 200
 export const MAX_HISTORY_INPUT = 200

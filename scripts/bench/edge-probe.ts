@@ -16,6 +16,7 @@
 import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64'
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus'
 import { AnswerCache } from '../../functions/edge/answer-cache.ts'
+import { resolveRequest } from '../../functions/edge/resolved-request.ts'
 import { manifest } from '../../functions/edge/artifacts.ts'
 import { edgeConfig, type Bindings } from '../../functions/edge/config.ts'
 import { kernelArtifacts } from '../../functions/edge/head/kernel-bundle.ts'
@@ -29,7 +30,7 @@ import { median } from './stats.ts'
 import app from '../../functions/edge/index.ts'
 import type { HeadFeatures } from '../../functions/shared/head-inputs.ts'
 import { rankByScore } from '../../functions/shared/ranking.ts'
-import { historySource, RerankRequest } from '../../functions/shared/rerank-api.ts'
+import { RerankRequest } from '../../functions/shared/rerank-api.ts'
 import { simdPeakRates } from './simd-peak.ts'
 
 /** Per-iteration ms of each block of `size` runs of `fn` (n runs in all, after `warm` untimed ones). */
@@ -93,8 +94,10 @@ async function appLoop(body: string, env: Bindings, ctx: ExecutionContext, n: nu
 async function stepLoops(body: string, env: Bindings, n: number) {
   const config = edgeConfig({ ...env, CACHE_TTL_S: '0' })
   const req = RerankRequest.parse(JSON.parse(body))
-  const source = historySource(req, config.HISTORY_LIMIT)
-  const given = source && 'given' in source ? source.given : undefined
+  const cache = new AnswerCache({ ttlSeconds: 300, modelVersion: manifest.version })
+  const resolve = () => resolveRequest(req, { config, userToken: undefined, cacheKey: (r) => cache.keyFor(r) })
+  const { history } = await resolve()
+  const given = history && 'given' in history ? history.given : undefined
   const ids = req.candidates.map((c) => c.id)
   const store = embeddingStore(env, config)
   const lookupArgs = {
@@ -108,12 +111,12 @@ async function stepLoops(body: string, env: Bindings, n: number) {
   const features = () => headFeatures(lookup, ids, given ?? [])
   const head = headOf('kernel')
   const scores = await head.score(features())
-  const cache = new AnswerCache(300)
   const prebuilt = features()
   const step = async (fn: () => unknown) => median(await timeBlocks(fn, 5 * n, 500))
   return {
     parse_and_validate: await step(() => RerankRequest.parse(JSON.parse(body))),
-    cache_key: await step(() => cache.key(req, manifest.version, config.HISTORY_LIMIT)),
+    // The history source, the user's proof and key, and the answer cache's key (a SHA-256).
+    resolve: await step(resolve),
     kv_decode: await step(() => embeddingStore(env, config).lookup(lookupArgs)),
     feature_assembly: await step(features),
     // The head alone: its features assembled once, outside the timed loop.

@@ -51,11 +51,19 @@ function jsonLines(file: string): { line: number; value: Record<string, unknown>
   return out
 }
 
+/** How to turn numpy's default float64 (or any other dtype) into what embed reads. */
+const FLOAT32_HELP = 'embed reads float32 .npy files: in numpy, np.save(path, array.astype(np.float32))'
+
 /** A float32 [rows, width] array, every value finite; `what(row)` names a row's line. */
 function matrix(file: string, rows: number, width: number, what: (row: number) => string): Float32Array {
   if (!existsSync(file)) throw new CatalogError(`${file}: missing`)
-  const a = readNpy(file)
-  if (a.dtype !== 'float32') throw new CatalogError(`${file}: dtype ${a.dtype}, expected float32`)
+  let a: ReturnType<typeof readNpy>
+  try {
+    a = readNpy(file)
+  } catch (e) {
+    throw new CatalogError(`${file}: ${e instanceof Error ? e.message : String(e)}; ${FLOAT32_HELP}`)
+  }
+  if (a.dtype !== 'float32') throw new CatalogError(`${file}: dtype ${a.dtype}, expected float32; ${FLOAT32_HELP}`)
   if (a.shape.length !== 2 || a.shape[1] !== width)
     throw new CatalogError(
       `${file}: shape [${a.shape}], expected [${rows}, ${width}] (the release's towers read ${width})`,

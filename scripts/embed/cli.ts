@@ -35,7 +35,11 @@ try {
   )
 } catch (e) {
   bar.stop()
-  if (!(e instanceof CatalogError)) throw e
-  console.error(`embed: ${e.message}\nnothing was written.`)
+  // Output goes to OUT.partial and is renamed only at the end, so a failure leaves OUT as it was.
+  if (e instanceof CatalogError) console.error(`embed: ${e.message}\nnothing was written.`)
+  else
+    console.error(
+      `embed: unexpected error (a bug: please report it)\n${e instanceof Error ? e.stack : String(e)}\nnothing was written.`,
+    )
   process.exit(1)
 }

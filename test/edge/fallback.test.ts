@@ -5,6 +5,7 @@ import { edgeConfig, type Bindings } from '../../functions/edge/config.ts'
 import { EmbeddingStore } from '../../functions/edge/embedding-store.ts'
 import { Breaker, OriginClient } from '../../functions/edge/origin-client.ts'
 import { rerank, type RerankDeps } from '../../functions/edge/rerank.ts'
+import { resolveRequest } from '../../functions/edge/resolved-request.ts'
 import { itemKey } from '../../functions/shared/kv-keys.ts'
 import { RerankRequest } from '../../functions/shared/rerank-api.ts'
 import {
@@ -250,7 +251,11 @@ describe('edge faults', () => {
       time: (_name, fn) => fn(),
       note: () => {},
     })
-    const request = RerankRequest.parse(FIXTURES.anonymous.request)
+    const request = await resolveRequest(RerankRequest.parse(FIXTURES.anonymous.request), {
+      config,
+      userToken: undefined,
+      cacheKey: async () => undefined,
+    })
     const viaOrigin = await rerank(request, deps(originUrl('answer')))
     expect(viaOrigin.body.path).toBe('origin')
     expect(viaOrigin.body.degraded).toBeUndefined() // the origin's answer lacks nothing

@@ -136,6 +136,21 @@ describe('npm run embed', () => {
     expect(msg).toMatch(/text\.npy: shape \[300,64\], expected \[300, 128\]/)
   })
 
+  it("refuses float64 vectors (numpy's default), saying how to convert them", async () => {
+    const msg = await refusal((d) => {
+      const header = "{'descr': '<f8', 'fortran_order': False, 'shape': (300, 128), }"
+      const padded = header + ' '.repeat((64 - ((10 + header.length + 1) % 64)) % 64) + '\n'
+      const len = Buffer.alloc(2)
+      len.writeUInt16LE(padded.length)
+      const data = Buffer.from(new Float64Array(300 * 128).buffer)
+      writeFileSync(
+        join(d, 'text.npy'),
+        Buffer.concat([Buffer.from('\x93NUMPY\x01\x00', 'latin1'), len, Buffer.from(padded, 'latin1'), data]),
+      )
+    })
+    expect(msg).toMatch(/text\.npy: .*<f8.*astype\(np\.float32\)/)
+  })
+
   it('refuses a NaN, naming the item', async () => {
     const msg = await refusal((d) => {
       const a = readNpy(join(d, 'image.npy'))
