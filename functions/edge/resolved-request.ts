@@ -64,8 +64,9 @@ export async function resolveRequest(
   const proof = userId === undefined ? undefined : await proveUser(config, userId, userToken)
   const proven = proof === 'valid' || proof === 'trusted'
   const user = proven && userId !== undefined ? await keyUser(config, userId) : undefined
-  const resolved = { request, history, asker, proof, proven, user }
-  return { ...resolved, cacheKey: await cacheKey(resolved) }
+  const resolved: ResolvedRequest = { request, history, asker, proof, proven, user }
+  resolved.cacheKey = await cacheKey(resolved)
+  return resolved
 }
 
 async function proveUser(config: EdgeConfig, userId: string, token: string | undefined): Promise<UserProof> {
