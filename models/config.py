@@ -17,6 +17,7 @@ class TwoTowerConfig:
 class RerankConfig:
     """The teacher, its ablation baselines and the edge head (list-wise re-rankers). The teacher
     family's width is the two-tower's `dim`."""
+
     heads: int = 4
     batch_size: int = 128  # sessions per step
     lr: float = 2e-3
@@ -34,7 +35,9 @@ class RerankConfig:
     head_dim: int = 24
     head_heads: int = 2
     head_epochs: int = 4
-    head_sessions: int = 0  # the head distils on this many training sessions (0: all — the teacher labels any list for free)
+    head_sessions: int = (
+        0  # the head distils on this many training sessions (0: all — the teacher labels any list for free)
+    )
     distill_weight: float = 1.0  # list-wise KL to the teacher's score distribution
     distill_temperature: float = 2.0  # softens both distributions (KL scaled by T², as usual)
     label_weight: float = 0.5  # plus the same position-debiased label loss the teacher trains on
@@ -49,8 +52,13 @@ class Config:
 
 
 PRESETS = {
-    "smoke": Config("smoke", two_tower=TwoTowerConfig(align_epochs=2, fusion_epochs=2, batch_size=256),
-                    rerank=RerankConfig(epochs=2, table_epochs=2, table_sessions=0, head_epochs=2, seeds=(1, 2), head_dim=16, warmup=10)),
+    "smoke": Config(
+        "smoke",
+        two_tower=TwoTowerConfig(align_epochs=2, fusion_epochs=2, batch_size=256),
+        rerank=RerankConfig(
+            epochs=2, table_epochs=2, table_sessions=0, head_epochs=2, seeds=(1, 2), head_dim=16, warmup=10
+        ),
+    ),
     "default": Config("default"),
 }
 

@@ -65,7 +65,9 @@ class ItemTower(nn.Module):
             return F.normalize(self.concat(torch.cat([text, image], dim=-1)), dim=-1)
         t = self.text_proj(text) + self.modality[0]  # [B, dim]
         i = self.image_proj(image) + self.modality[1]  # [B, dim]
-        tokens = torch.cat([self.fuse_token.expand(text.shape[0], 1, -1), t[:, None], i[:, None]], dim=1)  # [B, 3, dim]
+        tokens = torch.cat(
+            [self.fuse_token.expand(text.shape[0], 1, -1), t[:, None], i[:, None]], dim=1
+        )  # [B, 3, dim]
         h = self.norm1(tokens)
         tokens = tokens + self.attn(h, h, h, need_weights=False)[0]
         tokens = tokens + self.ff(self.norm2(tokens))
@@ -187,7 +189,11 @@ class GainHead(nn.Module):
         # log σ(click) written as −softplus(−click): exported as log(Sigmoid(x)), onnxruntime's Sigmoid
         # (accurate in absolute, not relative, terms) put a click logit of −7 off by 2e-4 (measured).
         score = -F.softplus(-click) + torch.log1p(2 * torch.sigmoid(buy))
-        return {"click": click, "buy": buy, "score": torch.where(mask > 0.5, score, torch.full_like(score, PAD_SCORE))}
+        return {
+            "click": click,
+            "buy": buy,
+            "score": torch.where(mask > 0.5, score, torch.full_like(score, PAD_SCORE)),
+        }
 
 
 PRICE_CHANNELS = 3
@@ -211,7 +217,12 @@ class TeacherInputs(nn.Module):
 
     def __init__(self, d_query, d_text, d_image):
         super().__init__()
-        self.query, self.text, self.image, self.price = Standardize(d_query), Standardize(d_text), Standardize(d_image), LogPrice()
+        self.query, self.text, self.image, self.price = (
+            Standardize(d_query),
+            Standardize(d_text),
+            Standardize(d_image),
+            LogPrice(),
+        )
 
     def fit(self, query, text, image, price):  # the catalog's [Q, dq], [N, dt], [N, di], [N]
         for norm, x in ((self.query, query), (self.text, text), (self.image, image), (self.price, price)):
@@ -238,7 +249,9 @@ class ContextAwareFusion(nn.Module):
         c = self.context(context)[:, None, None, :].expand_as(modal)  # [B, L, M, d]
         pooled = modal.mean(-1, keepdim=True)  # [B, L, M, 1]
         w = self.weights(torch.cat([modal * c, c, pooled], dim=-1)).softmax(dim=2)  # [B, L, M, heads]
-        per_head = modal.reshape(modal.shape[0], modal.shape[1], modal.shape[2], self.heads, -1)  # [B, L, M, heads, d/heads]
+        per_head = modal.reshape(
+            modal.shape[0], modal.shape[1], modal.shape[2], self.heads, -1
+        )  # [B, L, M, heads, d/heads]
         fused = (w[..., None] * per_head).sum(2)  # [B, L, heads, d/heads]
         return self.out(fused.flatten(-2))
 
@@ -298,19 +311,32 @@ class ARMMT(nn.Module):
     def forward(self, query, text, image, price, mask, hist_text, hist_image, hist_mask, hist_price):
         n = self.inputs
         q = self.query(n.query(query))  # [B, d]
-        t, i, p = self.text(n.text(text)), self.image(n.image(image)), n.price(price)  # [B, L, d], [B, L, d], [B, L, 1]
+        t, i, p = (
+            self.text(n.text(text)),
+            self.image(n.image(image)),
+            n.price(price),
+        )  # [B, L, d], [B, L, d], [B, L, 1]
         hp = n.price(hist_price)  # [B, H, 1]
         e = self.item(torch.cat([t, i, p], dim=-1))  # [B, L, d]
-        eh = self.item(torch.cat([self.text(n.text(hist_text)), self.image(n.image(hist_image)), hp], dim=-1))  # [B, H, d]
+        eh = self.item(
+            torch.cat([self.text(n.text(hist_text)), self.image(n.image(hist_image)), hp], dim=-1)
+        )  # [B, H, d]
         u = masked_mean(eh, hist_mask)  # [B, d]
         c = self.context(torch.cat([q, u], dim=-1))  # [B, d]
         f = self.fusion(torch.stack([t, i], dim=2), c)  # [B, L, d]
         a = self.history(e, eh, hist_mask)  # [B, L, d]
         L = e.shape[1]
         qe, ue = q[:, None] * e, u[:, None] * e
-        x = self.rep(torch.cat([e, f, qe, ue, a * e, a, u[:, None].expand(-1, L, -1), price_channels(p, hp, hist_mask)], dim=-1))
+        x = self.rep(
+            torch.cat(
+                [e, f, qe, ue, a * e, a, u[:, None].expand(-1, L, -1), price_channels(p, hp, hist_mask)],
+                dim=-1,
+            )
+        )
         out = self.head(self.list(x, mask), mask)
-        out["aux"] = torch.cat([self.aux_text(t * c[:, None]), self.aux_image(i * c[:, None])], dim=-1)  # [B, L, 2]
+        out["aux"] = torch.cat(
+            [self.aux_text(t * c[:, None]), self.aux_image(i * c[:, None])], dim=-1
+        )  # [B, L, 2]
         return out
 
 
@@ -351,7 +377,9 @@ class PRM(nn.Module):
         n = self.inputs
         e = self.item(torch.cat([n.text(text), n.image(image), n.price(price)], dim=-1))  # [B, L, d]
         L = e.shape[1]
-        eh = self.item(torch.cat([n.text(hist_text), n.image(hist_image), n.price(hist_price)], dim=-1))  # [B, H, d]
+        eh = self.item(
+            torch.cat([n.text(hist_text), n.image(hist_image), n.price(hist_price)], dim=-1)
+        )  # [B, H, d]
         u = masked_mean(eh, hist_mask)[:, None].expand(-1, L, -1)
         q = self.query(n.query(query))[:, None].expand(-1, L, -1)
         x = self.input(torch.cat([e, q * e, u * e, u], dim=-1))
@@ -381,8 +409,14 @@ class EdgeHead(nn.Module):
         self.block = ListBlock(dim, heads)
         self.head = GainHead(dim)
         # What the edge's WASM kernel checks before it reads these weights (models/export.py).
-        self.architecture = {"name": "edge_head/v1", "d_emb": d_emb, "dim": dim, "heads": heads, "ff": 2 * dim,
-                             "price_channels": PRICE_CHANNELS}
+        self.architecture = {
+            "name": "edge_head/v1",
+            "d_emb": d_emb,
+            "dim": dim,
+            "heads": heads,
+            "ff": 2 * dim,
+            "price_channels": PRICE_CHANNELS,
+        }
 
     def fit(self, query, items, price):  # the KV table's [Q, E], [N, E] and the catalog's prices [N]
         self.norm_query.fit(query)
@@ -396,7 +430,9 @@ class EdgeHead(nn.Module):
         q = self.query(self.norm_query(query))  # [B, dim]
         u = masked_mean(h, hist_mask)  # [B, dim]
         a = self.personal(x, h, hist_mask)  # [B, L, dim]
-        x = self.mix(torch.cat([x, q[:, None] * x, u[:, None] * x, a, price_channels(p, hp, hist_mask)], dim=-1))
+        x = self.mix(
+            torch.cat([x, q[:, None] * x, u[:, None] * x, a, price_channels(p, hp, hist_mask)], dim=-1)
+        )
         return self.head(self.block(x, mask), mask)
 
 

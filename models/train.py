@@ -12,6 +12,7 @@ evaluation; teacher and head exported to ONNX with their FLOP counts.
 """
 import argparse
 import dataclasses
+import functools
 import json
 import multiprocessing
 import os
@@ -23,8 +24,24 @@ import torch
 import torch.nn.functional as F
 
 from models.config import preset
-from models.export import count_flops, export_rerankers, export_two_tower, export_weights
-from models.model import ARMMT, PRM, EdgeHead, ExaminationBias, PointwiseText, TwoTower, in_batch_nce, PAD_SCORE
+from models.export import (
+    count_flops,
+    export_head_requests,
+    export_rerankers,
+    export_two_tower,
+    export_weights,
+    sample_head_requests,
+)
+from models.model import (
+    ARMMT,
+    PRM,
+    EdgeHead,
+    ExaminationBias,
+    PointwiseText,
+    TwoTower,
+    in_batch_nce,
+    PAD_SCORE,
+)
 from models.world import World
 
 torch.set_num_threads(max(1, os.cpu_count() or 1))
@@ -40,7 +57,10 @@ class Progress:
         self.done += 1
         elapsed = time.time() - self.start
         eta = elapsed / self.done * (self.total - self.done)
-        print(f"  {self.name} epoch {self.done}/{self.total} loss {loss:.4f}{extra}  [{elapsed:.0f}s, eta {eta:.0f}s]", flush=True)
+        print(
+            f"  {self.name} epoch {self.done}/{self.total} loss {loss:.4f}{extra}  [{elapsed:.0f}s, eta {eta:.0f}s]",
+            flush=True,
+        )
 
 
 def click_pairs(world, split):
@@ -65,7 +85,11 @@ def train_two_tower(pairs, features, cfg, mode, seed):
     model = TwoTower(qe.shape[1], te.shape[1], ie.shape[1], tc.dim, tc.heads, mode)
     (q_ids, i_ids), (vq, vi) = pairs
     opt = torch.optim.Adam(model.parameters(), lr=tc.lr)
-    stages = [("align", tc.align_epochs), ("fusion", tc.fusion_epochs)] if mode == "fusion" else [(mode, tc.align_epochs + tc.fusion_epochs)]
+    stages = (
+        [("align", tc.align_epochs), ("fusion", tc.fusion_epochs)]
+        if mode == "fusion"
+        else [(mode, tc.align_epochs + tc.fusion_epochs)]
+    )
     progress = Progress(f"two_tower[{mode}]", sum(e for _, e in stages))
 
     def loss_of(stage, q, i):
@@ -133,7 +157,9 @@ def stage_two_tower(world, cfg, out):
         variants[mode] = {"seconds": round(time.time() - started, 1), "dir": d}
         if mode == "fusion":
             fusion = model
-            torch.save(model.state_dict(), os.path.join(d, "model.pt"))  # the re-rankers start from its encoders
+            torch.save(
+                model.state_dict(), os.path.join(d, "model.pt")
+            )  # the re-rankers start from its encoders
     summary = {"variants": variants, "onnx": export_two_tower(fusion, features, out)}
     with open(os.path.join(out, "two_tower", "summary.json"), "w") as f:
         json.dump(summary, f, indent=2)
@@ -194,16 +220,30 @@ class ListInputs:
         c = self.common(b)
         qe, te, ie = self.features
         item, hist = c["item"], c["hist"]
-        return {"query": qe[torch.from_numpy(b["query"])], "text": te[item], "image": ie[item], "price": self.price[item],
-                "mask": c["mask"], "hist_text": te[hist], "hist_image": ie[hist], "hist_mask": c["hist_mask"],
-                "hist_price": self.price[hist]}
+        return {
+            "query": qe[torch.from_numpy(b["query"])],
+            "text": te[item],
+            "image": ie[item],
+            "price": self.price[item],
+            "mask": c["mask"],
+            "hist_text": te[hist],
+            "hist_image": ie[hist],
+            "hist_mask": c["hist_mask"],
+            "hist_price": self.price[hist],
+        }
 
     def head(self, b):
         c = self.common(b)
         q, e = self.edge
-        return {"query": q[torch.from_numpy(b["query"])], "items": e[c["item"]], "mask": c["mask"],
-                "history": e[c["hist"]], "hist_mask": c["hist_mask"], "price": self.price[c["item"]],
-                "hist_price": self.price[c["hist"]]}
+        return {
+            "query": q[torch.from_numpy(b["query"])],
+            "items": e[c["item"]],
+            "mask": c["mask"],
+            "history": e[c["hist"]],
+            "hist_mask": c["hist_mask"],
+            "price": self.price[c["item"]],
+            "hist_price": self.price[c["hist"]],
+        }
 
 
 def click_nll(click_logit, log_exam, click):
@@ -236,7 +276,9 @@ def label_loss(out, exam, b, aux_weight=0.0, listwise_weight=0.0):
     nll = nll + F.binary_cross_entropy_with_logits(out["buy"], purchase, reduction="none") * click
     if aux_weight and "aux" in out:
         aux = out["aux"]  # [B, L, 2]: text-only, image-only
-        nll = nll + aux_weight * 0.5 * (click_nll(aux[..., 0], log_exam, click) + click_nll(aux[..., 1], log_exam, click))
+        nll = nll + aux_weight * 0.5 * (
+            click_nll(aux[..., 0], log_exam, click) + click_nll(aux[..., 1], log_exam, click)
+        )
     loss = (nll * mask).sum() / mask.sum()
     if listwise_weight:
         loss = loss + listwise_weight * listwise_loss(out["score"], log_exam, click, purchase)
@@ -307,8 +349,12 @@ def train_ranker(world, sessions, valid_batches, make_inputs, model, loss_of, ep
             yield loss_of(model(**make_inputs(b)), exam, b)
 
     for _ in range(epochs):
-        train, valid = fit_epoch(model, opt, losses(list_batches(world, sessions, rc.batch_size, rng), True),
-                                 lambda: losses(valid_batches, False))
+        train, valid = fit_epoch(
+            model,
+            opt,
+            losses(list_batches(world, sessions, rc.batch_size, rng), True),
+            lambda: losses(valid_batches, False),
+        )
         progress.epoch(train, f" valid {valid:.4f}")
         if best:
             best.offer(valid)
@@ -332,7 +378,11 @@ def score_rows(world, sessions, make_inputs, model, batch_size=512):
 
 def subset(sessions, n):
     """A fixed random `n` of `sessions`, sorted (all of them when n is 0 or covers them)."""
-    return np.sort(np.random.default_rng(0).choice(sessions, n, replace=False)) if 0 < n < len(sessions) else sessions
+    return (
+        np.sort(np.random.default_rng(0).choice(sessions, n, replace=False))
+        if 0 < n < len(sessions)
+        else sessions
+    )
 
 
 def split_rows(world, split):
@@ -343,31 +393,49 @@ def split_rows(world, split):
 def load_edge_embeddings(out):
     """The int8 + scale embeddings the TypeScript KV codec wrote, dequantized exactly as the edge
     does (q · scale in float32): query [Q, E], item [N, E]."""
+
     def load(name):
         q = np.load(os.path.join(out, "embeddings", f"{name}.int8.npy")).astype(np.float32)
         scale = np.load(os.path.join(out, "embeddings", f"{name}.scale.npy"))
         return torch.from_numpy(q * scale[:, None])
+
     return load("queries"), load("items")
 
 
 def export_pair(world, inputs, teacher, head, out):
     """Exports teacher and head (export lists of the median length; parity lists of the shortest
-    and the longest length, padded together) and counts both models' FLOPs on the reference
+    and the longest length, padded together; the head's parity requests) and counts both models' FLOPs on the reference
     request: 100 candidates, 20 history items."""
     test = world.sessions("test")
     lengths = world.session[test, 3]
     median = np.sort(lengths)[len(lengths) // 2]  # a length some list has (np.median may fall between two)
     example = world.list_batch(test[lengths == median][:2])
     case = world.list_batch([test[lengths == lengths.min()][0], test[lengths == lengths.max()][0]])
-    onnx = export_rerankers({"armmt": (teacher, inputs.teacher(example), inputs.teacher(case)),
-                             "edge_head": (head, inputs.head(example), inputs.head(case))}, out)
+    onnx = export_rerankers(
+        {
+            "armmt": (teacher, inputs.teacher(example), inputs.teacher(case)),
+            "edge_head": (head, inputs.head(example), inputs.head(case)),
+        },
+        out,
+    )
     onnx["edge_head"]["weights"] = export_weights("edge_head", head, out)
+    # The requests the edge's two head backends are checked against: torch's scores, not another runtime's.
+    export_head_requests(head, sample_head_requests(*inputs.edge), out)
     # FLOPs do not depend on the values: any one list, cycled to the reference sizes.
-    reference = {k: np.resize(v, (1, 100)) if v.ndim == 2 and k != "history" else v[:1] for k, v in world.list_batch(test[:1]).items()}
+    reference = {
+        k: np.resize(v, (1, 100)) if v.ndim == 2 and k != "history" else v[:1]
+        for k, v in world.list_batch(test[:1]).items()
+    }
     reference["history"] = np.resize(np.arange(20), (1, 20))
-    flops = {"armmt": count_flops(teacher, inputs.teacher(reference)), "head": count_flops(head, inputs.head(reference)),
-             "reference": {"candidates": 100, "history": 20}}
-    print(f"rerank: FLOPs per request (100 candidates, 20 history): teacher {flops['armmt']:,}, head {flops['head']:,}", flush=True)
+    flops = {
+        "armmt": count_flops(teacher, inputs.teacher(reference)),
+        "head": count_flops(head, inputs.head(reference)),
+        "reference": {"candidates": 100, "history": 20},
+    }
+    print(
+        f"rerank: FLOPs per request (100 candidates, 20 history): teacher {flops['armmt']:,}, head {flops['head']:,}",
+        flush=True,
+    )
     return onnx, flops
 
 
@@ -377,6 +445,7 @@ def export_pair(world, inputs, teacher, head, out):
 # processes train two models at once, and one thread per process is faster per step than two
 # threads contending (measured: docs/training.md). Workers are forked, so they inherit the
 # world and the inputs of `Jobs.context` without copying or pickling them.
+
 
 class Jobs:
     """Runs `train_job`s on `workers` forked processes; a job returns what `train_job` returns."""
@@ -405,115 +474,232 @@ def train_job(index):
     started = time.time()
     torch.manual_seed(job["seed"])
     model = job["make_model"]()
-    train_ranker(c["world"], job["sessions"], c["valid_batches"], job["make_inputs"], model, job["loss_of"], job["epochs"],
-                 c["rc"], job["seed"], f"{job['name']}[seed {job['seed']}]")
+    train_ranker(
+        c["world"],
+        job["sessions"],
+        c["valid_batches"],
+        job["make_inputs"],
+        model,
+        job["loss_of"],
+        job["epochs"],
+        c["rc"],
+        job["seed"],
+        f"{job['name']}[seed {job['seed']}]",
+    )
     d = c["dir"]
     scores = os.path.join(d, "scores", f"{job['name']}.seed{job['seed']}.npy")
-    np.save(scores, score_rows(c["world"], c["world"].sessions("test"), job["make_inputs"], model)[c["test_rows"]])
+    np.save(
+        scores, score_rows(c["world"], c["world"].sessions("test"), job["make_inputs"], model)[c["test_rows"]]
+    )
     weights = os.path.join(d, "weights", f"{job['name']}.seed{job['seed']}.pt")
     torch.save(model.state_dict(), weights)
-    return {"name": job["name"], "seed": job["seed"], "scores": scores, "weights": weights,
-            "seconds": round(time.time() - started, 1)}
+    return {
+        "name": job["name"],
+        "seed": job["seed"],
+        "scores": scores,
+        "weights": weights,
+        "seconds": round(time.time() - started, 1),
+    }
+
+
+def build_teacher(factory, features, price, dim, heads):
+    """A teacher-family model (TEACHER or a TABLE row) with its input normalization fitted to the
+    catalog; a job's `make_model`, bound with functools.partial."""
+    model = factory(*(f.shape[1] for f in features), dim=dim, heads=heads)
+    model.inputs.fit(*features, price)
+    return model
+
+
+def build_edge_head(edge, price, rc):
+    """The edge head, its input normalization fitted to the int8-dequantized embeddings."""
+    model = EdgeHead(edge[1].shape[1], rc.head_dim, rc.head_heads)
+    model.fit(*edge, price)
+    return model
+
+
+def head_loss(teacher_scores, rc, out, exam, b):
+    """The head's loss: list-wise distillation from the teacher's scores of the same rows (pads at
+    PAD_SCORE), plus the label loss the teacher family trains on."""
+    t = teacher_scores[torch.from_numpy(b["row"]).clamp(min=0)]
+    t = torch.where(torch.from_numpy(b["mask"]), t, torch.full_like(t, PAD_SCORE))
+    distill = distill_loss(out["score"], t, rc.distill_temperature)
+    return rc.distill_weight * distill + rc.label_weight * label_loss(out, exam, b)
+
+
+def hide_history(make_inputs, b):
+    """`make_inputs(b)` as if no user had any history."""
+    x = make_inputs(b)
+    return {**x, "hist_mask": torch.zeros_like(x["hist_mask"])}
+
+
+def make_job(name, seed, make_model, make_inputs, loss_of, epochs, sessions):
+    """One `train_job`: a re-ranker `name` trained for one seed."""
+    return {
+        "name": name,
+        "seed": seed,
+        "make_model": make_model,
+        "make_inputs": make_inputs,
+        "loss_of": loss_of,
+        "epochs": epochs,
+        "sessions": sessions,
+    }
+
+
+class RerankStage:
+    """Stage `rerank` step by step. What the steps share lives here, so that a job's model and loss
+    are plain partials of module-level functions (workers still read them after a fork, never pickled)."""
+
+    def __init__(self, world, cfg, out, scope):
+        rc = cfg.rerank
+        if scope == "release":
+            rc = dataclasses.replace(rc, seeds=rc.seeds[:1])
+        torch.set_num_threads(1)  # before any fork: every process here runs one thread
+        self.world, self.cfg, self.rc, self.out, self.scope = world, cfg, rc, out, scope
+        self.features = world.features()
+        self.price = torch.from_numpy(np.array(world["item_price"], dtype=np.float32))
+        self.inputs = ListInputs(world, self.features, load_edge_embeddings(out))
+        self.train = world.sessions("train")
+        self.table_train = subset(self.train, rc.table_sessions)
+        self.valid = world.sessions("valid")[:2000]
+        self.dir = os.path.join(out, "rerank")
+        for sub in ("scores", "weights"):
+            os.makedirs(os.path.join(self.dir, sub), exist_ok=True)
+        self.summary = {
+            "rankers": {},
+            "train_sessions": int(len(self.train)),
+            "table_sessions": int(len(self.table_train)),
+            "epochs": rc.epochs,
+            "table_epochs": rc.table_epochs,
+            "head_epochs": rc.head_epochs,
+        }
+        self.test_rows = split_rows(world, "test")
+        # What every job reads besides itself (Jobs.context): the validation lists, batched once for all.
+        self.context = {
+            "world": world,
+            "rc": rc,
+            "valid_batches": list(list_batches(world, self.valid, 4 * rc.batch_size)),
+            "test_rows": self.test_rows,
+            "dir": self.dir,
+        }
+
+    def run(self):
+        self.announce()
+        teacher = self.train_teachers()
+        self.score_history_hidden(TEACHER, self.inputs.teacher, teacher)
+        head = self.distill_head(teacher)
+        self.score_history_hidden("head", self.inputs.head, head)
+        self.summary["onnx"], self.summary["flops"] = export_pair(
+            self.world, self.inputs, teacher, head, self.out
+        )
+        with open(os.path.join(self.dir, "summary.json"), "w") as f:
+            json.dump(self.summary, f, indent=2)
+        return self.summary
+
+    def announce(self):
+        rc = self.rc
+        table = (
+            f"; the ablation table on {len(self.table_train)} × {rc.table_epochs}"
+            if self.scope == "full"
+            else ""
+        )
+        print(
+            f"rerank: teacher on {len(self.train)} training sessions × {rc.epochs} epochs{table}; "
+            f"seeds {list(rc.seeds)}; {rc.workers} worker processes",
+            flush=True,
+        )
+
+    def teacher_family(self, factory):
+        return functools.partial(
+            build_teacher, factory, self.features, self.price, self.cfg.two_tower.dim, self.rc.heads
+        )
+
+    def teacher_job(self, name, seed, factory, aux, epochs, sessions):
+        """A teacher-family job: label loss with `aux` times the auxiliary-task weight."""
+        rc = self.rc
+        loss_of = functools.partial(
+            label_loss, aux_weight=aux * rc.aux_weight, listwise_weight=rc.listwise_weight
+        )
+        return make_job(
+            name, seed, self.teacher_family(factory), self.inputs.teacher, loss_of, epochs, sessions
+        )
+
+    def teacher_jobs(self):
+        """The teacher's seeds first: the longest jobs, so the table's short ones fill in around them."""
+        rc = self.rc
+        factory, aux = TEACHER_FACTORY
+        jobs = [self.teacher_job(TEACHER, s, factory, aux, rc.epochs, self.train) for s in rc.seeds]
+        table = TABLE.items() if self.scope == "full" else ()
+        jobs += [
+            self.teacher_job(name, s, factory, aux, rc.table_epochs, self.table_train)
+            for name, (factory, aux) in table
+            for s in rc.seeds
+        ]
+        return jobs
+
+    def run_jobs(self, jobs):
+        """Trains `jobs` on `rc.workers` processes and records each one's scores and seconds in the summary."""
+        results = Jobs(self.rc.workers, **self.context).run(jobs)
+        for r in results:
+            entry = self.summary["rankers"].setdefault(r["name"], {"scores": {}, "seconds": []})
+            entry["scores"][r["seed"]] = r["scores"]
+            entry["seconds"].append(r["seconds"])
+        return results
+
+    def train_teachers(self):
+        """The teacher over every seed and the ablation table; returns the first seed's teacher."""
+        results = self.run_jobs(self.teacher_jobs())
+        teacher = self.teacher_family(TEACHER_FACTORY[0])()
+        first = next(r for r in results if r["name"] == TEACHER and r["seed"] == self.rc.seeds[0])
+        teacher.load_state_dict(torch.load(first["weights"]))
+        teacher.eval()
+        return teacher
+
+    def score_history_hidden(self, name, make_inputs, model):
+        """What the history is worth to `name`: its first seed again, with every user's history hidden
+        (scored, not trained: no seconds)."""
+        seed = self.rc.seeds[0]
+        file = os.path.join(self.dir, "scores", f"{name}_history_hidden.seed{seed}.npy")
+        hidden = functools.partial(hide_history, make_inputs)
+        np.save(file, score_rows(self.world, self.world.sessions("test"), hidden, model)[self.test_rows])
+        self.summary["rankers"][f"{name}_history_hidden"] = {"scores": {seed: file}}
+
+    def distill_head(self, teacher):
+        """The head over every seed, learning from `teacher`; returns the first seed's head."""
+        rc, inputs = self.rc, self.inputs
+        # The head learns from the first seed's teacher: its scores on the head's training lists —
+        # by default every training session, since the teacher labels any list for free.
+        head_train = subset(self.train, rc.head_sessions)
+        started = time.time()
+        teacher_scores = torch.from_numpy(
+            score_rows(self.world, np.concatenate([head_train, self.valid]), inputs.teacher, teacher)
+        )
+        print(
+            f"rerank: teacher scored the training and validation lists in {time.time() - started:.0f}s",
+            flush=True,
+        )
+        print(
+            f"rerank: the head distils on {len(head_train)} training sessions × {rc.head_epochs} epochs",
+            flush=True,
+        )
+        self.summary["head_sessions"] = int(len(head_train))
+        edge_head = functools.partial(build_edge_head, inputs.edge, self.price, rc)
+        loss_of = functools.partial(head_loss, teacher_scores, rc)
+        results = self.run_jobs(
+            [
+                make_job("head", s, edge_head, inputs.head, loss_of, rc.head_epochs, head_train)
+                for s in rc.seeds
+            ]
+        )
+        head = edge_head()
+        head.load_state_dict(torch.load(results[0]["weights"]))
+        head.eval()
+        return head
 
 
 def stage_rerank(world, cfg, out, scope="full"):
     """scope "full": the teacher and the head over every seed, and the ablation table; "release":
     the teacher and the head only, on the first seed (another world's check)."""
-    rc = cfg.rerank
-    if scope == "release":
-        rc = dataclasses.replace(rc, seeds=rc.seeds[:1])
-    torch.set_num_threads(1)  # before any fork: every process here runs one thread
-    features = world.features()
-    price = torch.from_numpy(np.array(world["item_price"], dtype=np.float32))
-    inputs = ListInputs(world, features, load_edge_embeddings(out))
-    train = world.sessions("train")
-    table_train = subset(train, rc.table_sessions)
-    valid = world.sessions("valid")[:2000]
-    d = os.path.join(out, "rerank")
-    for sub in ("scores", "weights"):
-        os.makedirs(os.path.join(d, sub), exist_ok=True)
-    summary = {"rankers": {}, "train_sessions": int(len(train)), "table_sessions": int(len(table_train)),
-               "epochs": rc.epochs, "table_epochs": rc.table_epochs, "head_epochs": rc.head_epochs}
-    table = f"; the ablation table on {len(table_train)} × {rc.table_epochs}" if scope == "full" else ""
-    print(f"rerank: teacher on {len(train)} training sessions × {rc.epochs} epochs{table}; seeds {list(rc.seeds)}; "
-          f"{rc.workers} worker processes", flush=True)
-
-    def teacher_family(factory):
-        def make():
-            model = factory(*(f.shape[1] for f in features), dim=cfg.two_tower.dim, heads=rc.heads)
-            model.inputs.fit(*features, price)
-            return model
-        return make
-
-    def label_loss_of(aux):
-        return lambda o, exam, b: label_loss(o, exam, b, aux * rc.aux_weight, rc.listwise_weight)
-
-    def record(results):
-        for r in results:
-            entry = summary["rankers"].setdefault(r["name"], {"scores": {}, "seconds": []})
-            entry["scores"][r["seed"]] = r["scores"]
-            entry["seconds"].append(r["seconds"])
-
-    # The teacher's seeds first: the longest jobs, so the table's short ones fill in around them.
-    jobs = [{"name": TEACHER, "seed": s, "make_model": teacher_family(TEACHER_FACTORY[0]), "make_inputs": inputs.teacher,
-             "loss_of": label_loss_of(TEACHER_FACTORY[1]), "epochs": rc.epochs, "sessions": train} for s in rc.seeds]
-    jobs += [{"name": name, "seed": s, "make_model": teacher_family(factory), "make_inputs": inputs.teacher,
-              "loss_of": label_loss_of(aux), "epochs": rc.table_epochs, "sessions": table_train}
-             for name, (factory, aux) in (TABLE.items() if scope == "full" else ()) for s in rc.seeds]
-    valid_batches = list(list_batches(world, valid, 4 * rc.batch_size))
-    test_rows = split_rows(world, "test")
-    context = {"world": world, "rc": rc, "valid_batches": valid_batches, "test_rows": test_rows, "dir": d}
-    results = Jobs(rc.workers, **context).run(jobs)
-    record(results)
-    teacher = teacher_family(TEACHER_FACTORY[0])()
-    first = next(r for r in results if r["name"] == TEACHER and r["seed"] == rc.seeds[0])
-    teacher.load_state_dict(torch.load(first["weights"]))
-    teacher.eval()
-
-    def score_history_hidden(name, make_inputs, model):
-        """What the history is worth to `name`: its first seed again, with every user's history hidden
-        (scored, not trained: no seconds)."""
-        def hidden(b):
-            x = make_inputs(b)
-            return {**x, "hist_mask": torch.zeros_like(x["hist_mask"])}
-        file = os.path.join(d, "scores", f"{name}_history_hidden.seed{rc.seeds[0]}.npy")
-        np.save(file, score_rows(world, world.sessions("test"), hidden, model)[test_rows])
-        summary["rankers"][f"{name}_history_hidden"] = {"scores": {rc.seeds[0]: file}}
-
-    score_history_hidden(TEACHER, inputs.teacher, teacher)
-
-    # The head learns from the first seed's teacher: its scores on the head's training lists —
-    # by default every training session, since the teacher labels any list for free.
-    head_train = subset(train, rc.head_sessions)
-    started = time.time()
-    teacher_scores = torch.from_numpy(score_rows(world, np.concatenate([head_train, valid]), inputs.teacher, teacher))
-    print(f"rerank: teacher scored the training and validation lists in {time.time() - started:.0f}s", flush=True)
-
-    def head_loss(o, exam, b):
-        t = teacher_scores[torch.from_numpy(b["row"]).clamp(min=0)]
-        t = torch.where(torch.from_numpy(b["mask"]), t, torch.full_like(t, PAD_SCORE))
-        return rc.distill_weight * distill_loss(o["score"], t, rc.distill_temperature) + rc.label_weight * label_loss(o, exam, b)
-
-    def edge_head():
-        model = EdgeHead(inputs.edge[1].shape[1], rc.head_dim, rc.head_heads)
-        model.fit(*inputs.edge, price)
-        return model
-
-    print(f"rerank: the head distils on {len(head_train)} training sessions × {rc.head_epochs} epochs", flush=True)
-    summary["head_sessions"] = int(len(head_train))
-    head_jobs = [{"name": "head", "seed": s, "make_model": edge_head, "make_inputs": inputs.head, "loss_of": head_loss,
-                  "epochs": rc.head_epochs, "sessions": head_train} for s in rc.seeds]
-    head_results = Jobs(rc.workers, **context).run(head_jobs)
-    record(head_results)
-    head = edge_head()
-    head.load_state_dict(torch.load(head_results[0]["weights"]))
-    head.eval()
-    score_history_hidden("head", inputs.head, head)
-
-    summary["onnx"], summary["flops"] = export_pair(world, inputs, teacher, head, out)
-    with open(os.path.join(d, "summary.json"), "w") as f:
-        json.dump(summary, f, indent=2)
-    return summary
+    return RerankStage(world, cfg, out, scope).run()
 
 
 def main(argv=None):
@@ -523,16 +709,25 @@ def main(argv=None):
     p.add_argument("--out", required=True)
     p.add_argument("--stage", choices=["two_tower", "rerank"], required=True)
     p.add_argument("--seed", type=int, default=None)
-    p.add_argument("--scope", choices=["full", "release"], default="full",
-                   help="rerank: everything (full) or only the teacher and the head on one seed (release)")
+    p.add_argument(
+        "--scope",
+        choices=["full", "release"],
+        default="full",
+        help="rerank: everything (full) or only the teacher and the head on one seed (release)",
+    )
     args = p.parse_args(argv)
     cfg = preset(args.preset)
     if args.seed is not None:
         cfg.seed = args.seed
     world = World(args.world)
     os.makedirs(args.out, exist_ok=True)
-    threads = "one thread per worker process" if args.stage == "rerank" else f"{torch.get_num_threads()} threads"
-    print(f"train: stage {args.stage}, preset {args.preset}, seed {cfg.seed}, torch {torch.__version__}, {threads}", flush=True)
+    threads = (
+        "one thread per worker process" if args.stage == "rerank" else f"{torch.get_num_threads()} threads"
+    )
+    print(
+        f"train: stage {args.stage}, preset {args.preset}, seed {cfg.seed}, torch {torch.__version__}, {threads}",
+        flush=True,
+    )
     if args.stage == "two_tower":
         stage_two_tower(world, cfg, args.out)
     if args.stage == "rerank":

@@ -29,7 +29,9 @@ class World:
                 raise ValueError(f"{entry['file']}: sha256 does not match the manifest")
             a = np.load(file, mmap_mode="r")
             if str(a.dtype) != entry["dtype"] or list(a.shape) != entry["shape"]:
-                raise ValueError(f"{entry['file']}: {a.dtype} {list(a.shape)} but the manifest says {entry['dtype']} {entry['shape']}")
+                raise ValueError(
+                    f"{entry['file']}: {a.dtype} {list(a.shape)} but the manifest says {entry['dtype']} {entry['shape']}"
+                )
             self.arrays[key] = a
         self.choice = self.manifest["config"]["choice"]
         self.session = self.arrays["session"]  # [S, 4]: user, query, split, length
@@ -60,7 +62,10 @@ class World:
         """The model-visible embeddings as float32 tensors: query [Q, 128], item text [N, 128], item image [N, 128]."""
         import torch
 
-        return tuple(torch.from_numpy(np.array(self.arrays[k])) for k in ("query_emb", "item_text_emb", "item_image_emb"))
+        return tuple(
+            torch.from_numpy(np.array(self.arrays[k]))
+            for k in ("query_emb", "item_text_emb", "item_image_emb")
+        )
 
     def rows(self, s):
         return slice(int(self.offset[s]), int(self.offset[s + 1]))
@@ -88,9 +93,14 @@ class World:
         rows = np.where(mask, self.offset[sessions].astype(np.int64)[:, None] + positions[None], -1)
         safe = rows.clip(min=0)  # gathered, then blanked where padded
         out = {"row": rows, "mask": mask, "position": np.broadcast_to(positions, mask.shape).copy()}
-        sources = {"item": ("cand_item", -1, np.int64), "retrieval": ("cand_retrieval", 0, np.float32),
-                   "click": ("cand_click", 0, np.float32), "purchase": ("cand_purchase", 0, np.float32),
-                   "p_click": ("cand_p_click", 0, np.float32), "p_purchase": ("cand_p_purchase", 0, np.float32)}
+        sources = {
+            "item": ("cand_item", -1, np.int64),
+            "retrieval": ("cand_retrieval", 0, np.float32),
+            "click": ("cand_click", 0, np.float32),
+            "purchase": ("cand_purchase", 0, np.float32),
+            "p_click": ("cand_p_click", 0, np.float32),
+            "p_purchase": ("cand_p_purchase", 0, np.float32),
+        }
         for name, (key, pad, dtype) in sources.items():
             out[name] = np.where(mask, self._in_memory(key)[safe], pad).astype(dtype)
         out["query"] = self.session[sessions, 1].astype(np.int64)

@@ -15,18 +15,31 @@ def teacher_inputs(B=2, L=7, H=5, seed=0):
     if B > 1:
         mask[1, 4:] = 0  # the second list is shorter
         hist_mask[1] = 0  # a cold user
-    return {"query": torch.randn(B, 128, generator=g), "text": torch.randn(B, L, 128, generator=g), "image": torch.randn(B, L, 128, generator=g),
-            "price": torch.rand(B, L, generator=g) * 100 + 1, "mask": mask,
-            "hist_text": torch.randn(B, H, 128, generator=g), "hist_image": torch.randn(B, H, 128, generator=g), "hist_mask": hist_mask,
-            "hist_price": torch.rand(B, H, generator=g) * 100 + 1}
+    return {
+        "query": torch.randn(B, 128, generator=g),
+        "text": torch.randn(B, L, 128, generator=g),
+        "image": torch.randn(B, L, 128, generator=g),
+        "price": torch.rand(B, L, generator=g) * 100 + 1,
+        "mask": mask,
+        "hist_text": torch.randn(B, H, 128, generator=g),
+        "hist_image": torch.randn(B, H, 128, generator=g),
+        "hist_mask": hist_mask,
+        "hist_price": torch.rand(B, H, generator=g) * 100 + 1,
+    }
 
 
 def head_inputs(B=2, L=7, H=5, seed=0):
     t = teacher_inputs(B, L, H, seed)
     g = torch.Generator().manual_seed(seed + 1)
-    return {"query": torch.randn(B, 64, generator=g), "items": torch.randn(B, L, 64, generator=g), "mask": t["mask"],
-            "history": torch.randn(B, H, 64, generator=g), "hist_mask": t["hist_mask"], "price": t["price"],
-            "hist_price": t["hist_price"]}
+    return {
+        "query": torch.randn(B, 64, generator=g),
+        "items": torch.randn(B, L, 64, generator=g),
+        "mask": t["mask"],
+        "history": torch.randn(B, H, 64, generator=g),
+        "hist_mask": t["hist_mask"],
+        "price": t["price"],
+        "hist_price": t["hist_price"],
+    }
 
 
 HEAD = RerankConfig()
@@ -38,8 +51,12 @@ def edge_head():
 
 def rerankers():
     torch.manual_seed(0)
-    return {"armmt": ARMMT(128, 128, 128, 64, 4), "armmt_no_cafu": ARMMT(128, 128, 128, 64, 4, cafu=False),
-            "prm": PRM(128, 128, 128, 64, 4), "pointwise_text": PointwiseText(128, 128, 128, 64, 4)}
+    return {
+        "armmt": ARMMT(128, 128, 128, 64, 4),
+        "armmt_no_cafu": ARMMT(128, 128, 128, 64, 4, cafu=False),
+        "prm": PRM(128, 128, 128, 64, 4),
+        "pointwise_text": PointwiseText(128, 128, 128, 64, 4),
+    }
 
 
 def test_every_reranker_scores_real_candidates_and_pads_the_rest():
@@ -68,10 +85,17 @@ def test_history_padding_does_not_change_the_scores():
     # A warm user's history padded with masked slots (as list_batch pads to the batch's longest).
     x = teacher_inputs(B=1, H=3)
     pad = lambda t: torch.cat([t, torch.randn(1, 2, *t.shape[2:])], dim=1)
-    padded = dict(x, hist_text=pad(x["hist_text"]), hist_image=pad(x["hist_image"]), hist_mask=torch.cat([x["hist_mask"], torch.zeros(1, 2)], dim=1),
-                  hist_price=torch.cat([x["hist_price"], torch.full((1, 2), 7.0)], dim=1))
+    padded = dict(
+        x,
+        hist_text=pad(x["hist_text"]),
+        hist_image=pad(x["hist_image"]),
+        hist_mask=torch.cat([x["hist_mask"], torch.zeros(1, 2)], dim=1),
+        hist_price=torch.cat([x["hist_price"], torch.full((1, 2), 7.0)], dim=1),
+    )
     h = head_inputs(B=1, H=3)
-    head_padded = dict(h, history=pad(h["history"]), hist_mask=padded["hist_mask"], hist_price=padded["hist_price"])
+    head_padded = dict(
+        h, history=pad(h["history"]), hist_mask=padded["hist_mask"], hist_price=padded["hist_price"]
+    )
     models = {**rerankers(), "head": edge_head()}
     with torch.no_grad():
         for name, model in models.items():
@@ -95,7 +119,9 @@ def test_history_personalizes_armmt_and_the_head():
     head = edge_head().eval()
     h = head_inputs()
     with torch.no_grad():
-        assert not torch.allclose(head(**h)["score"][0], head(**dict(h, history=torch.randn_like(h["history"])))["score"][0])
+        assert not torch.allclose(
+            head(**h)["score"][0], head(**dict(h, history=torch.randn_like(h["history"])))["score"][0]
+        )
         # The head reads the history's prices too (KV serves them beside each history vector).
         pricier = head(**dict(h, hist_price=h["hist_price"] * 5))["score"]
         assert not torch.allclose(head(**h)["score"][0], pricier[0])
@@ -159,6 +185,7 @@ def test_the_head_costs_a_tenth_of_the_teacher_or_less():
 
 def test_rerank_axes_keep_the_query_width_fixed():
     from models.export import rerank_axes
+
     axes = rerank_axes(head_inputs(2, 5, 3))
     assert axes["query"] == {0: "batch"}
     assert axes["items"] == {0: "batch", 1: "list"} and axes["mask"] == {0: "batch", 1: "list"}
@@ -189,7 +216,9 @@ def test_teacher_inputs_fit_every_feature_and_change_the_scores():
     x = teacher_inputs()
     with torch.no_grad():
         before = model(**x)["score"]
-        model.inputs.fit(x["query"] * 3, x["text"].flatten(0, 1) + 1, x["image"].flatten(0, 1), x["price"].flatten())
+        model.inputs.fit(
+            x["query"] * 3, x["text"].flatten(0, 1) + 1, x["image"].flatten(0, 1), x["price"].flatten()
+        )
         after = model(**x)["score"]
     assert not torch.allclose(before[x["mask"] > 0], after[x["mask"] > 0])
 
@@ -212,7 +241,9 @@ def test_listwise_loss_weighs_a_deep_click_up_by_its_examination():
 
 
 def test_listwise_loss_ignores_lists_without_a_click():
-    assert listwise_loss(torch.randn(2, 4), torch.zeros(2, 4), torch.zeros(2, 4), torch.zeros(2, 4)).item() == 0
+    assert (
+        listwise_loss(torch.randn(2, 4), torch.zeros(2, 4), torch.zeros(2, 4), torch.zeros(2, 4)).item() == 0
+    )
 
 
 def test_learning_rate_warms_up_then_decays_to_its_floor():

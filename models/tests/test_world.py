@@ -21,6 +21,7 @@ def test_reads_every_array_as_the_manifest_describes(smoke_world_dir):
 
 def test_verify_rejects_a_corrupted_file(smoke_world_dir, tmp_path):
     import shutil
+
     copy = tmp_path / "w"
     shutil.copytree(smoke_world_dir, copy)
     data = bytearray((copy / "cand_purchase.npy").read_bytes())
@@ -61,7 +62,10 @@ def test_list_batch_pads_lists_and_histories(smoke_world_dir):
     assert H == 1 or (full[:, H - 1] >= 0).any()
     np.testing.assert_array_equal(batch["history"].numpy(), full[:, :H])
     assert torch.all(batch["row"][batch["mask"]] >= 0) and torch.all(batch["row"][~batch["mask"]] == -1)
-    np.testing.assert_array_equal(batch["row"][0, : first_len(w, sessions[0])].numpy(), np.arange(w.offset[sessions[0]], w.offset[sessions[0] + 1]))
+    np.testing.assert_array_equal(
+        batch["row"][0, : first_len(w, sessions[0])].numpy(),
+        np.arange(w.offset[sessions[0]], w.offset[sessions[0] + 1]),
+    )
     assert torch.equal(batch["mask"].sum(1), torch.from_numpy(w.session[sessions, 3].astype(np.int64)))
     assert torch.all(batch["item"][~batch["mask"]] == -1)
     first = w.rows(sessions[0])

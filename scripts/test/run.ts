@@ -63,6 +63,7 @@ if (opts.only !== 'ts') {
       totals.skipped++
     }
   } else {
+    checkPythonFormat()
     const xml = `${RESULTS}/pytest.xml`
     console.log(`\npython tests with ${python.bin} (torch ${python.torch})`)
     const run = spawnSync(
@@ -80,6 +81,21 @@ if (opts.only !== 'ts') {
     }
     if (run.status !== 0) broken = true
   }
+}
+
+/** models/ keeps black's style (pyproject.toml); like PyTorch, black is required under CI only. */
+function checkPythonFormat() {
+  const black = spawnSync('black', ['--check', '--quiet', 'models'], { stdio: 'inherit' })
+  if (black.error) {
+    const missing = 'black is not installed (apt-get install black)'
+    if (process.env.CI === 'true') {
+      console.error(`\n!!! python format CANNOT BE CHECKED under CI: ${missing}`)
+      broken = true
+    } else console.error(`\n!!! SKIPPING the python format check: ${missing}\n`)
+    return
+  }
+  console.log(black.status === 0 ? 'python format: ok' : 'python format: FAILED (black models mends it)')
+  if (black.status !== 0) broken = true
 }
 
 console.log(`\ntests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`)
