@@ -1,4 +1,5 @@
 import { spawnSync, type StdioOptions } from 'node:child_process'
+import type { KvEntry } from '../functions/release/kv-entries.ts'
 
 /**
  * The environment every wrangler process of ours runs in: no telemetry or error reports (this
@@ -19,3 +20,15 @@ export function runWrangler(args: string[], stdio: StdioOptions = ['ignore', 'pi
 
 /** The most pairs one `wrangler kv bulk put` file may hold. */
 export const KV_BULK_PAIRS = 10_000
+
+/**
+ * `entries` (the upload marker last) as `wrangler kv bulk put` files' contents: the records in files
+ * of at most `KV_BULK_PAIRS`, then the marker in a file of its own, so no partial upload looks complete.
+ */
+export function bulkParts(entries: KvEntry[]): KvEntry[][] {
+  const body = entries.slice(0, -1)
+  const parts: KvEntry[][] = []
+  for (let i = 0; i < body.length; i += KV_BULK_PAIRS) parts.push(body.slice(i, i + KV_BULK_PAIRS))
+  parts.push(entries.slice(-1))
+  return parts
+}

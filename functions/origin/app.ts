@@ -20,9 +20,9 @@ const unauthorized = (detail: string) => (c: Context) =>
   problemResponse(c, { status: 401, title: 'Unauthorized', detail, field: 'Authorization' })
 
 /** While shutting down: refuse new work, and close each connection after its answer. */
-const drainGuard = (service: OriginService) =>
+const drainGuard = (origin: { readonly draining: boolean }) =>
   createMiddleware(async function drainGuard(c, next) {
-    if (service.draining) {
+    if (origin.draining) {
       c.header('Connection', 'close')
       if (!/^\/(healthz|v2\/health\/)/.test(c.req.path))
         return problemResponse(
@@ -56,7 +56,7 @@ export function createOriginApp(service: OriginService, { token }: OriginAppOpti
     })
     app.use('/v1/*', auth).use('/v2/models/:name/infer', auth)
   }
-  app.route('/', healthRoutes(service)).route('/v1', rerankRoutes(service)).route('/v2', v2Routes(service))
+  app.route('/', healthRoutes(service)).route('/v1', rerankRoutes(service)).route('/v2', v2Routes(service.v2))
   app.notFound(notFound)
   app.onError(onError)
   return app

@@ -27,7 +27,8 @@ const Env = z.object({
   INFER_TOKEN: z.string().optional(),
   /** The manifest's model the origin serves. */
   TEACHER_MODEL: z.string().min(1).default('armmt'),
-  BATCH_WINDOW_MS: z.coerce.number().min(0).max(10_000).default(2),
+  /** How long a batch that could start at once waits for company (0: never; functions/origin/batcher.ts). */
+  BATCH_WINDOW_MS: z.coerce.number().min(0).max(10_000).default(0),
   MAX_BATCH: int(1, 256).default(64),
   MAX_QUEUE: int(1, 100_000).default(1024),
   HISTORY_LIMIT: int(0, 200).default(50),

@@ -9,49 +9,21 @@
  *   personalization, and says so.
  * - Candidates the catalog lacks follow the scored ones, unscored.
  */
-import type { InputSources } from '../shared/model-inputs.ts'
-import type { ModelSpec } from '../shared/manifest.ts'
 import { rankByScore, retrievalOrder } from '../shared/ranking.ts'
 import { historySource, type RerankRequest, type RerankResponse } from '../shared/rerank-api.ts'
 import type { QueryEncoder } from '../text-encoder/query-encoder.ts'
-import { BackendError, type InferenceBackend } from './backend.ts'
-import type { BatchInfo, DynamicBatcher } from './batcher.ts'
+import type { BatchInfo } from './batcher.ts'
 import type { OriginCatalog } from './catalog.ts'
-import { assembleTeacherInputs, teacherSources, type TeacherJob } from './teacher-inputs.ts'
+import type { Teacher } from './teacher.ts'
 
 export type OriginReason = 'history_unavailable' | 'query_without_embedding' | 'candidates_without_embedding'
-
-/** The teacher as the batcher calls it: a batch of jobs → one score array per job. */
-export class TeacherModel {
-  readonly #sources: InputSources<number>
-  readonly #output: string
-
-  constructor(
-    readonly spec: ModelSpec,
-    catalog: OriginCatalog,
-    readonly backend: InferenceBackend,
-  ) {
-    this.#sources = teacherSources(catalog)
-    const output = spec.outputs[0]?.name
-    if (!output) throw new BackendError('the manifest lists no output for the teacher')
-    this.#output = output
-  }
-
-  async score(jobs: TeacherJob[]): Promise<Float32Array[]> {
-    const inputs = assembleTeacherInputs(this.spec, this.#sources, jobs)
-    const out = (await this.backend.infer(inputs))[this.#output]
-    const [batch, list] = out?.dims ?? []
-    if (!out || batch !== jobs.length || out.data.length !== batch * list)
-      throw new BackendError(`output ${this.#output} has dims [${out?.dims ?? []}] for a batch of ${jobs.length}`)
-    return jobs.map((j, b) => out.data.slice(b * list, b * list + j.items.length))
-  }
-}
 
 export interface OriginRerankOptions {
   catalog: OriginCatalog
   /** For queries the catalog holds no vector for; without one, such queries pass through. */
   encoder?: QueryEncoder
-  batcher: DynamicBatcher<TeacherJob, Float32Array>
+  /** Scores a request's job through its batcher. */
+  teacher: Pick<Teacher, 'score'>
   /** The release that answers (manifest `version`). */
   model: string
   /** History items the teacher reads (newest first). */
@@ -80,7 +52,7 @@ function respond(
   }
 }
 
-/** Throws what the batcher throws (QueueFull, DeadlineExceeded) and BackendError. */
+/** Throws what the teacher's batcher throws (QueueFull, DeadlineExceeded) and BackendError. */
 export async function rerankAtOrigin(
   req: RerankRequest,
   deadlineAt: number,
@@ -113,7 +85,7 @@ export async function rerankAtOrigin(
     if (!query) reasons.unshift('query_without_embedding')
     return { body: respond(retrievalOrder(req.candidates), req, o.model, 'passthrough', reasons), notes }
   }
-  const { result: scores, batch } = await o.batcher.submit(
+  const { result: scores, batch } = await o.teacher.score(
     { query, items: known.map((k) => k.row), history },
     deadlineAt,
   )

@@ -44,7 +44,7 @@ export async function startOrigin({
     s.once('error', reject)
   })
   const { port: bound } = server.address() as AddressInfo
-  const loaded = backend().then((b) => service.attach(b))
+  const loaded = backend().then((b) => service.teacher.attach(b))
   let stopping: Promise<void> | undefined
   const stop = () =>
     (stopping ??= (async () => {
@@ -54,11 +54,8 @@ export async function startOrigin({
       const timer = setTimeout(() => 'closeAllConnections' in server && server.closeAllConnections(), drainMs)
       await closed
       clearTimeout(timer)
-      await service.batcher.drained()
-      await loaded.then(
-        () => service.backend?.close(),
-        () => {},
-      )
+      await loaded.catch(() => {}) // a backend that never loaded has nothing to close
+      await service.teacher.close()
     })())
   return { url: `http://${host.includes(':') ? `[${host}]` : host}:${bound}`, service, server, loaded, stop }
 }

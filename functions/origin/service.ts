@@ -1,24 +1,32 @@
 /**
- * The origin's parts, built once at start and shared by its routes: the catalog, the teacher on
- * its backend, the batcher in front of it, and whether it is ready (model loaded) or draining
- * (shutting down).
+ * The origin's parts, built once at start: the teacher (model + batcher), and what each route
+ * needs of it — `/v1`'s re-rank options, `/v2`'s data plane, `/healthz`'s report — over one
+ * lifecycle: ready once the model is loaded, draining while the origin shuts down.
  */
-import type { Manifest, ModelSpec } from '../shared/manifest.ts'
-import { modelSpec } from '../shared/manifest.ts'
+import type { Manifest } from '../release/manifest.ts'
 import type { QueryEncoder } from '../text-encoder/query-encoder.ts'
-import type { InferenceBackend } from './backend.ts'
-import { DynamicBatcher, type BatcherOptions } from './batcher.ts'
+import type { BatcherOptions } from './batcher.ts'
 import type { OriginCatalog } from './catalog.ts'
-import { TeacherModel, type OriginRerankOptions } from './rerank.ts'
-import type { TeacherJob } from './teacher-inputs.ts'
+import { V2DataPlane } from './kserve/dataplane.ts'
+import type { OriginRerankOptions } from './rerank.ts'
+import { Teacher } from './teacher.ts'
 
-export interface OriginServiceOptions {
+/**
+ * What the origin serves: the release's manifest, the catalog its teacher reads, and the query
+ * encoder for queries the catalog holds no vector for. Whoever launches the origin brings them
+ * (the command line brings the synthetic world's: scripts/world/release-world.ts).
+ */
+export interface OriginRelease {
   manifest: Manifest
   catalog: OriginCatalog
   encoder?: QueryEncoder
+}
+
+export interface OriginServiceOptions extends OriginRelease {
   /** The manifest's model to serve (default `armmt`, the teacher). */
   model?: string
   batching?: BatcherOptions
+  /** History items the teacher reads (newest first). */
   historyLimit?: number
   /** Longest wait for an answer when the caller sends no deadline, ms. */
   requestTimeoutMs?: number
@@ -26,46 +34,41 @@ export interface OriginServiceOptions {
   maxInferBatch?: number
 }
 
+/**
+ * @example
+ * const service = new OriginService({ manifest, catalog, encoder, batching: { maxBatch: 32 } })
+ * service.teacher.attach(await OnnxBackend.create('models/onnx/armmt.onnx'))
+ * const app = createOriginApp(service)
+ */
 export class OriginService {
-  readonly name: string
-  readonly spec: ModelSpec
-  readonly batcher: DynamicBatcher<TeacherJob, Float32Array>
+  readonly release: OriginRelease
+  readonly teacher: Teacher
+  /** What `/v1/rerank` runs. */
   readonly rerank: OriginRerankOptions
+  /** What `/v2` serves. */
+  readonly v2: V2DataPlane
   readonly requestTimeoutMs: number
-  readonly maxInferBatch: number
-  #teacher: TeacherModel | undefined
+  /** Set while shutting down: routes refuse new work. */
   draining = false
 
-  constructor(readonly opts: OriginServiceOptions) {
-    this.name = opts.model ?? 'armmt'
-    this.spec = modelSpec(opts.manifest, this.name)
-    this.requestTimeoutMs = opts.requestTimeoutMs ?? 10_000
-    this.maxInferBatch = opts.maxInferBatch ?? 256
-    this.batcher = new DynamicBatcher((jobs) => this.teacher.score(jobs), opts.batching)
-    this.rerank = {
-      catalog: opts.catalog,
-      encoder: opts.encoder,
-      batcher: this.batcher,
-      model: opts.manifest.version,
-      historyLimit: opts.historyLimit ?? 50,
-    }
+  constructor({
+    model = 'armmt',
+    batching,
+    historyLimit = 50,
+    requestTimeoutMs = 10_000,
+    maxInferBatch = 256,
+    ...release
+  }: OriginServiceOptions) {
+    const { manifest, catalog, encoder } = release
+    this.release = { manifest, catalog, encoder }
+    this.teacher = new Teacher(manifest, catalog, { model, batching })
+    this.requestTimeoutMs = requestTimeoutMs
+    this.rerank = { catalog, encoder, teacher: this.teacher, model: manifest.version, historyLimit }
+    this.v2 = new V2DataPlane(this.teacher, { ready: () => this.ready, maxInferBatch })
   }
 
-  /** Puts the loaded backend behind the teacher: from now on the origin is ready. */
-  attach(backend: InferenceBackend): void {
-    this.#teacher = new TeacherModel(this.spec, this.opts.catalog, backend)
-  }
-
+  /** Loaded and not shutting down. */
   get ready(): boolean {
-    return this.#teacher !== undefined && !this.draining
-  }
-
-  get teacher(): TeacherModel {
-    if (!this.#teacher) throw new Error('the teacher is not loaded yet')
-    return this.#teacher
-  }
-
-  get backend(): InferenceBackend | undefined {
-    return this.#teacher?.backend
+    return this.teacher.loaded && !this.draining
   }
 }

@@ -5,7 +5,7 @@
  * `query` is the request's query vector. A retrained teacher reading any of these drops in.
  */
 import { assembleInputs, type InputSources, type InputTensor, type RequestFeatures } from '../shared/model-inputs.ts'
-import type { ModelSpec } from '../shared/manifest.ts'
+import type { ModelSpec } from '../release/manifest.ts'
 import type { OriginCatalog } from './catalog.ts'
 
 /** One request as the teacher reads it: catalog rows of its candidates and its history. */

@@ -5,7 +5,7 @@
 import { convertV4MiniflareOptions, Log, LogLevel, Miniflare } from 'miniflare'
 import { join } from 'node:path'
 import { readFileSync } from 'node:fs'
-import type { Bundle } from './bundle.ts'
+import type { Bundle } from '../worker-bundle.ts'
 
 export interface Served {
   url: string

@@ -8,7 +8,9 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
-import { readRelease, releaseWorld, userHistory } from '../kv/entries.ts'
+import { userHistory } from '../../functions/release/kv-entries.ts'
+import { readRelease } from '../../functions/release/release.ts'
+import { releaseWorld } from '../world/release-world.ts'
 import { SESSION, SESSION_COLS, type ItemMeta } from '../world/world.ts'
 
 export const DEMO_DATA = 'public/demo/data.json'

@@ -13,7 +13,7 @@
 import { readFileSync } from 'node:fs'
 import { Command } from 'commander'
 import { parse } from 'smol-toml'
-import { buildBundle } from '../bench/bundle.ts'
+import { buildBundle } from '../worker-bundle.ts'
 import { ensureSeeded } from '../kv/seed.ts'
 import { runWrangler as wrangler } from '../wrangler-env.ts'
 

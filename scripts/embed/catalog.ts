@@ -11,7 +11,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { ITEM_ID } from '../../functions/shared/rerank-api.ts'
-import { readNpy } from '../world/npy.ts'
+import { readNpy } from '../../functions/release/npy.ts'
 
 export class CatalogError extends Error {
   override name = 'CatalogError'

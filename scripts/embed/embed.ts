@@ -16,8 +16,10 @@ import {
   quantize,
 } from '../../functions/shared/embedding-codec.ts'
 import { itemKey, queryKey } from '../../functions/shared/kv-keys.ts'
-import type { ModelSpec } from '../../functions/shared/manifest.ts'
-import { bulkParts, metaEntry, readManifest } from '../kv/entries.ts'
+import { metaEntry } from '../../functions/release/kv-entries.ts'
+import type { ModelSpec } from '../../functions/release/manifest.ts'
+import { readReleaseManifest } from '../../functions/release/release.ts'
+import { bulkParts } from '../wrangler-env.ts'
 import { CatalogError, readCatalog, type Catalog, type CatalogWidths } from './catalog.ts'
 
 export interface EmbedOptions {
@@ -139,7 +141,7 @@ export async function embedCatalog(opts: EmbedOptions): Promise<EmbedSummary> {
   const started = performance.now()
   const models = opts.models ?? 'models'
   const batch = opts.batch ?? 512
-  const manifest = readManifest(models)
+  const manifest = readReleaseManifest(models)
   if (manifest.embedding.quantization.codec !== EMBEDDING_CODEC)
     throw new Error(`manifest codec ${manifest.embedding.quantization.codec}; this code writes ${EMBEDDING_CODEC}`)
   const towers = releaseTowers(manifest.models, models)

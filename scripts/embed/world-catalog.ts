@@ -6,7 +6,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Command } from 'commander'
-import { writeNpy } from '../world/npy.ts'
+import { writeNpy } from '../../functions/release/npy.ts'
 import { loadCatalog } from '../world/store.ts'
 import type { Catalog } from './catalog.ts'
 

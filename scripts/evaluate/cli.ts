@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Command, InvalidArgumentError } from 'commander'
-import { readNpy } from '../world/npy.ts'
-import { loadWorld, readManifest } from '../world/store.ts'
+import { readNpy } from '../../functions/release/npy.ts'
+import { loadWorld, readWorldManifest } from '../world/store.ts'
 import { SPLITS, type Split } from '../world/world.ts'
 import { evaluate, formatTable } from './evaluate.ts'
 import { BASELINES } from './rankers.ts'
@@ -32,7 +32,7 @@ const opts = program.opts<{ world: string; split: string; scores: Record<string,
 if (!SPLITS.includes(opts.split as Split)) program.error(`--split must be one of ${SPLITS.join(', ')}`)
 const split = opts.split as Split
 const started = performance.now()
-const manifest = readManifest(opts.world)
+const manifest = readWorldManifest(opts.world)
 const world = loadWorld(opts.world)
 const scores: Record<string, Float32Array> = {}
 for (const [name, ranker] of Object.entries(BASELINES)) scores[name] = ranker(world)

@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path'
 import { convertV4MiniflareOptions, Miniflare } from 'miniflare'
-import type { KvEntry } from './entries.ts'
+import type { KvEntry } from '../../functions/release/kv-entries.ts'
 
 /** Puts the JSON array of entries it is sent into the namespace; answers how many. */
 const WRITER = `export default {

@@ -9,10 +9,12 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { SingleBar } from 'cli-progress'
+import { allEntries, type KvEntry } from '../../functions/release/kv-entries.ts'
+import { readRelease, readReleaseManifest } from '../../functions/release/release.ts'
 import { metaKey, userKeyFingerprint, type UserKeySecret } from '../../functions/shared/kv-keys.ts'
 import { userKeySecret } from '../dev-vars.ts'
-import { runWrangler } from '../wrangler-env.ts'
-import { allEntries, bulkParts, readManifest, readRelease, releaseWorld, type KvEntry } from './entries.ts'
+import { bulkParts, runWrangler } from '../wrangler-env.ts'
+import { releaseWorld } from '../world/release-world.ts'
 import { withLocalKv } from './local-kv.ts'
 
 export const BINDING = 'EMBEDDINGS'
@@ -38,7 +40,7 @@ function wrangler(args: string[], opts: SeedOptions, capture = false) {
  *  whether it uploaded. */
 export async function ensureSeeded(opts: SeedOptions): Promise<boolean> {
   const marker = await seededMarker(opts)
-  const release = readManifest(opts.models).version
+  const release = readReleaseManifest(opts.models).version
   // Resolved once: for local KV it may generate the secret and write it into .dev.vars.
   const userKey = opts.userKey ?? userKeySecret(opts.target)
   const keys = await userKeyFingerprint(userKey)
@@ -53,7 +55,7 @@ export async function ensureSeeded(opts: SeedOptions): Promise<boolean> {
 
 /** The release's upload marker as KV holds it, or null when the prefix has not been seeded. */
 export async function seededMarker(opts: SeedOptions): Promise<string | null> {
-  const key = metaKey(readManifest(opts.models).embedding.kv_prefix)
+  const key = metaKey(readReleaseManifest(opts.models).embedding.kv_prefix)
   if (opts.target === 'local') return withLocalKv(BINDING, opts.persistTo ?? LOCAL_STATE, (kv) => kv.get(key))
   const r = wrangler(['kv', 'key', 'get', key, '--text'], opts, true)
   const out = (r.stdout ?? '').trim()

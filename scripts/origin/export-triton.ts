@@ -1,6 +1,6 @@
 /** `npm run export:triton -- --out DIR`: the teacher as a Triton model repository (scripts/origin/triton.ts). */
 import { Command, InvalidArgumentError } from 'commander'
-import { readManifest } from '../kv/entries.ts'
+import { readReleaseManifest } from '../../functions/release/release.ts'
 import { exportTriton } from './triton.ts'
 
 const positive = (v: string) => {
@@ -19,7 +19,7 @@ const opts = new Command('export:triton')
   .parse()
   .opts<{ out: string; models: string; model: string; maxBatch: number; queueDelayUs: number; cpu?: boolean }>()
 
-const manifest = readManifest(opts.models)
+const manifest = readReleaseManifest(opts.models)
 const written = exportTriton({
   manifest,
   modelsDir: opts.models,

@@ -7,7 +7,7 @@
  */
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { modelSpec, type Manifest, type TensorSpec } from '../../functions/shared/manifest.ts'
+import { modelSpec, type Manifest, type TensorSpec } from '../../functions/release/manifest.ts'
 
 export interface TritonOptions {
   manifest: Manifest

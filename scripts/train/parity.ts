@@ -1,8 +1,8 @@
 import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import * as ort from 'onnxruntime-node'
-import type { ModelSpec } from '../../functions/shared/manifest.ts'
-import { readNpy } from '../world/npy.ts'
+import type { ModelSpec } from '../../functions/release/manifest.ts'
+import { readNpy } from '../../functions/release/npy.ts'
 
 /**
  * Replays a model's saved parity case (inputs and PyTorch's outputs, written at export) through

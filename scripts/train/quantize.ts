@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { EMBEDDING_CODEC, dequantize, quantize } from '../../functions/shared/embedding-codec.ts'
-import { writeNpy } from '../world/npy.ts'
+import { writeNpy } from '../../functions/release/npy.ts'
 
 export interface QuantizedSet {
   rows: number

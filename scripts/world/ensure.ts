@@ -2,12 +2,13 @@ import { spawnSync } from 'node:child_process'
 import { existsSync, renameSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { GENERATOR_VERSION } from './config.ts'
-import { readManifest } from './store.ts'
+import type { ProvideWorld } from '../../functions/release/release.ts'
+import { readWorldManifest } from './store.ts'
 
 /** Reuses the world in `dir` when it is this generator's (preset, seed); otherwise generates it. */
 function holds(dir: string, preset: string, seed: number): boolean {
   if (!existsSync(join(dir, 'manifest.json'))) return false
-  const m = readManifest(dir)
+  const m = readWorldManifest(dir)
   return m.preset === preset && m.seed === seed && m.generator_version === GENERATOR_VERSION
 }
 
@@ -33,4 +34,10 @@ export function ensureWorld(preset: string, seed: number, dir: string): void {
     rmSync(aside, { recursive: true, force: true })
     if (!existsSync(join(dir, 'manifest.json'))) throw e
   }
+}
+
+/** The synthetic world a release names, generated into `dir` when missing (functions/release/release.ts `checkReleaseWorld`). */
+export const provideWorld: ProvideWorld = (named, dir) => {
+  ensureWorld(named.preset, named.seed, dir)
+  return readWorldManifest(dir).content_hash
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import type { WorldConfig } from './config.ts'
 import { GENERATOR_VERSION } from './config.ts'
 import { ITEM_ATTR, ITEM_ATTR_COLS, QUERY_ATTR, QUERY_ATTR_COLS, categoryPriceZ, tasteLayout } from './choice.ts'
-import { decodeNpy, dtypeOf, encodeNpy, type Dtype, type TypedArray } from './npy.ts'
+import { decodeNpy, dtypeOf, encodeNpy, type Dtype, type TypedArray } from '../../functions/release/npy.ts'
 import { COLOUR_WORDS, MATERIAL_WORDS, PATTERN_WORDS, SHAPE_WORDS } from '../../functions/text-encoder/vocab.ts'
 import { SESSION, SESSION_COLS, UTILITY_COLS, type World } from './world.ts'
 
@@ -231,7 +231,8 @@ export function saveWorld(world: World, dir: string): WorldManifest {
   return manifest
 }
 
-export function readManifest(dir: string): WorldManifest {
+/** A generated world's manifest, `<dir>/manifest.json` (not a release's: functions/release/release.ts `readReleaseManifest`). */
+export function readWorldManifest(dir: string): WorldManifest {
   const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as WorldManifest
   if (manifest.kind !== 'edge-rerank synthetic world') throw new Error(`${dir}/manifest.json is not a world manifest`)
   return manifest
@@ -239,7 +240,7 @@ export function readManifest(dir: string): WorldManifest {
 
 /** Reads a world back, checking each array's shape and dtype against the manifest. */
 export function loadWorld(dir: string, opts: { verify?: boolean } = {}): World {
-  const manifest = readManifest(dir)
+  const manifest = readWorldManifest(dir)
   const arr = <T extends TypedArray>(key: ArrayKey): T => {
     const entry = manifest.files[key]
     const buf = readFileSync(join(dir, entry.file))
@@ -302,7 +303,7 @@ export function loadCatalog(dir: string): {
     queries: { texts: string[]; vectors: Float32Array }
   }
 } {
-  const manifest = readManifest(dir)
+  const manifest = readWorldManifest(dir)
   const arr = (key: ArrayKey) => {
     const entry = manifest.files[key]
     const a = decodeNpy(readFileSync(join(dir, entry.file)))

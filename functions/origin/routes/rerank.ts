@@ -13,13 +13,21 @@ import { historySource } from '../../shared/rerank-api.ts'
 import { BackendError } from '../backend.ts'
 import { DeadlineExceeded, QueueFull } from '../batcher.ts'
 import type { OriginEnv } from '../env.ts'
-import { rerankAtOrigin } from '../rerank.ts'
-import type { OriginService } from '../service.ts'
+import { rerankAtOrigin, type OriginRerankOptions } from '../rerank.ts'
+
+/** What `/v1/rerank` reads of the origin. */
+export interface RerankRouteDeps {
+  /** Whether the teacher can score now. */
+  readonly ready: boolean
+  /** Longest wait for an answer when the caller sends no deadline, ms. */
+  readonly requestTimeoutMs: number
+  readonly rerank: OriginRerankOptions
+}
 
 /** The request's deadline (epoch ms), or a problem when X-Deadline-Ms is not a positive integer. */
-function deadline(c: Context<OriginEnv>, service: OriginService): number | Response {
+function deadline(c: Context<OriginEnv>, requestTimeoutMs: number): number | Response {
   const header = c.req.header('X-Deadline-Ms')
-  if (header === undefined) return c.get('arrivedAt') + service.requestTimeoutMs
+  if (header === undefined) return c.get('arrivedAt') + requestTimeoutMs
   if (!/^\d{1,9}$/.test(header) || Number(header) === 0)
     return problemResponse(c, {
       status: 400,
@@ -27,27 +35,27 @@ function deadline(c: Context<OriginEnv>, service: OriginService): number | Respo
       field: 'X-Deadline-Ms',
       detail: `X-Deadline-Ms: expected a positive integer of ms, got "${header}"`,
     })
-  return c.get('arrivedAt') + Math.min(Number(header), service.requestTimeoutMs)
+  return c.get('arrivedAt') + Math.min(Number(header), requestTimeoutMs)
 }
 
-export function rerankRoutes(service: OriginService) {
+export function rerankRoutes(origin: RerankRouteDeps) {
   return new Hono<OriginEnv>().post('/rerank', ...rerankBody, async function rerank(c) {
     const req = c.get('rerankRequest')
-    const deadlineAt = deadline(c, service)
+    const deadlineAt = deadline(c, origin.requestTimeoutMs)
     if (deadlineAt instanceof Response) return deadlineAt
-    const source = historySource(req, service.rerank.historyLimit)
+    const source = historySource(req, origin.rerank.historyLimit)
     note(c, {
       candidates: req.candidates.length,
       user: source === null ? 'anonymous' : 'given' in source ? 'history' : 'user_id',
     })
-    if (!service.ready)
+    if (!origin.ready)
       return problemResponse(
         c,
         { status: 503, title: 'Service Unavailable', detail: 'the teacher is not loaded yet' },
         { 'Retry-After': '1' },
       )
     try {
-      const answer = await rerankAtOrigin(req, deadlineAt, service.rerank)
+      const answer = await rerankAtOrigin(req, deadlineAt, origin.rerank)
       note(c, { ...answer.notes, path: answer.body.path, degraded: answer.body.degraded ?? [] })
       if (answer.batch) {
         note(c, {

@@ -2,7 +2,7 @@
 import { readdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
-import { runWrangler } from '../wrangler-env.ts'
+import { runWrangler } from './wrangler-env.ts'
 
 export interface Bundle {
   dir: string
