@@ -1,10 +1,16 @@
+import { readFileSync } from 'node:fs'
 import { cloudflareTest } from '@cloudflare/vitest-plugin'
+import { parse } from 'smol-toml'
 import { defineConfig } from 'vitest/config'
 
+/** wrangler.toml's vars as declared: pinned below, so a developer's `.dev.vars` (which the plugin
+ *  merges into the worker's env, as wrangler does) changes nothing the tests' worker reads. */
+const declaredVars = (parse(readFileSync('wrangler.toml', 'utf8')) as { vars: Record<string, string> }).vars
+
 /** The edge worker: inside workerd, with the bindings wrangler.toml declares; its origins are
- *  real local HTTP servers (test/edge/origin-server.ts, test/edge/real-origins.ts). The origin
- *  vars are pinned empty and the user-key secret to a test one, whatever a local `.dev.vars`
- *  (written by npm start) says. */
+ *  real local HTTP servers (test/workerd-setup/origin-server.ts, test/workerd-setup/real-origins.ts). Every declared
+ *  var is pinned to its wrangler.toml value, the origin vars empty and the secrets to test ones,
+ *  whatever a local `.dev.vars` (written by npm start) says. */
 function edgeProject(name: string, main: string, backend: 'kernel' | 'ort') {
   return {
     extends: true as const,
@@ -14,6 +20,7 @@ function edgeProject(name: string, main: string, backend: 'kernel' | 'ort') {
         wrangler: { configPath: './wrangler.toml' },
         miniflare: {
           bindings: {
+            ...declaredVars,
             ORIGIN_URL: '',
             ORIGIN_TOKEN: '',
             USER_KEY_SECRET: 'edge-rerank-test-user-key',
@@ -27,8 +34,12 @@ function edgeProject(name: string, main: string, backend: 'kernel' | 'ort') {
     ],
     test: {
       name,
-      include: ['test/edge/**/*.test.ts'],
-      globalSetup: ['test/edge/origin-server.ts', 'test/edge/real-origins.ts', 'test/edge/head-reference.ts'],
+      include: ['test/workerd/**/*.test.ts'],
+      globalSetup: [
+        'test/workerd-setup/origin-server.ts',
+        'test/workerd-setup/real-origins.ts',
+        'test/workerd-setup/head-reference.ts',
+      ],
     },
   }
 }
@@ -44,7 +55,7 @@ export default defineConfig({
       // Scripts, world, evaluation: plain Node.
       {
         extends: true,
-        test: { name: 'node', include: ['test/**/*.test.ts'], exclude: ['test/edge/**'], environment: 'node' },
+        test: { name: 'node', include: ['test/node/**/*.test.ts'], environment: 'node' },
       },
       // The same suite twice: the default build (the head on its WASM kernel) and the ort build
       // (functions/edge/index-ort.ts, HEAD_BACKEND=ort).

@@ -78,6 +78,9 @@ function moveMark(from, to) {
   )
 }
 
+/** The query as the demo's list spells it: lower case, single spaces (the edge normalizes likewise). */
+const normalized = (text) => text.trim().toLowerCase().replace(/\s+/g, ' ')
+
 async function main() {
   const data = await (await fetch('/demo/data.json')).json()
   const queries = new Map(data.queries.map((q) => [q.text, q]))
@@ -95,9 +98,33 @@ async function main() {
     )
   }
 
+  // The demo has a search engine's candidates only for its own queries: for any other it shows the
+  // first one, and says so, with the queries it knows.
+  function showNotice(unknown, shown) {
+    $('notice').hidden = unknown === null
+    if (unknown === null) return
+    const pick = (q) => {
+      const button = el('button', { type: 'button', class: 'known-query' }, q.text)
+      button.addEventListener('click', () => (($('query').value = q.text), search()))
+      return button
+    }
+    $('notice').replaceChildren(
+      el(
+        'span',
+        {},
+        `“${unknown}” is not one of this demo's queries: a storefront's search engine would retrieve its candidates, ` +
+          `and the demo has them for these ${data.queries.length} only. Showing “${shown}” instead. Try: `,
+      ),
+      ...data.queries.map(pick),
+    )
+  }
+
   let pending
   async function search() {
-    const q = queries.get($('query').value.trim().toLowerCase()) ?? data.queries[0]
+    const typed = $('query').value.trim()
+    const known = queries.get(normalized(typed))
+    const q = known ?? data.queries[0]
+    showNotice(known || typed === '' ? null : typed, q.text)
     $('query').value = q.text
     const u = user()
     const request = {

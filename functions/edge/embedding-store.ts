@@ -73,6 +73,17 @@ function recordCache(bytes: number, ttlS: number): LRUCache<string, Decoded> | u
   return records
 }
 
+/** Recent queries' KV keys: a query's key is a SHA-256 of its text, and a storefront's queries
+ *  repeat (the records themselves are in `records`). */
+const queryKeys = new LRUCache<string, string>({ max: 4096 })
+
+async function queryKeyOf(prefix: string, query: string): Promise<string> {
+  const name = `${prefix}\n${query}`
+  let key = queryKeys.get(name)
+  if (key === undefined) queryKeys.set(name, (key = await queryKey(prefix, query)))
+  return key
+}
+
 /** The query vector's name in a lookup round (item ids never contain a space). */
 const QUERY = ' query'
 
@@ -166,7 +177,7 @@ export class EmbeddingStore {
       reads: 0,
       lruHits: 0,
     }
-    const wanted = new Map<string, string>([[QUERY, await queryKey(prefix, req.query)]])
+    const wanted = new Map<string, string>([[QUERY, await queryKeyOf(prefix, req.query)]])
     for (const id of [...req.ids, ...(req.history ?? [])]) wanted.set(id, itemKey(prefix, id))
     const hKey = req.history === undefined ? req.historyKey : undefined
     const values = await this.#round(wanted, hKey ? [hKey] : [], out)

@@ -150,7 +150,7 @@ export class OriginClient {
         redirect: 'manual',
       })
       if (!res.ok) {
-        void res.body?.cancel()
+        discard(res.body)
         throw statusFailure(res)
       }
       text = await readCapped(res, answerByteCap(expected))
@@ -196,11 +196,19 @@ export class OriginClient {
 /** The longest answer `expected` items can honestly take: ids of ≤ 64 characters, a float, the rest. */
 export const answerByteCap = (expected: number) => 4096 + 160 * expected
 
+/** A cancel of a body nobody reads can still reject (the origin closed the connection): nothing to
+ *  do about it, and left unhandled it would surface as the worker's uncaught exception. */
+const ignoreCancelFailure = () => {}
+
+function discard(body: ReadableStream | null): void {
+  body?.cancel().catch(ignoreCancelFailure)
+}
+
 /** The body as text, refusing one past `cap` bytes (read as a stream: never held whole). */
 async function readCapped(res: Response, cap: number): Promise<string> {
   const declared = Number(res.headers.get('Content-Length') ?? 0)
   if (declared > cap) {
-    void res.body?.cancel()
+    discard(res.body)
     throw new OriginFailure('origin_invalid_answer', `origin answer of ${declared} bytes exceeds ${cap}`)
   }
   if (!res.body) return ''
@@ -213,7 +221,7 @@ async function readCapped(res: Response, cap: number): Promise<string> {
     if (done) return text + decoder.decode()
     bytes += value.byteLength
     if (bytes > cap) {
-      void reader.cancel()
+      reader.cancel().catch(ignoreCancelFailure)
       throw new OriginFailure('origin_invalid_answer', `origin answer exceeds ${cap} bytes`)
     }
     text += decoder.decode(value, { stream: true })

@@ -12,7 +12,7 @@ import type { HeadFeatures } from '../shared/head-inputs.ts'
 import { HeadUnavailable, type RerankHead } from './head/rerank-head.ts'
 import type { ResolvedRequest } from './resolved-request.ts'
 
-/** Why an answer is not the full edge (or origin) answer; DESIGN.md "degraded" reasons. */
+/** Why an answer is not the full edge (or origin) answer: the `degraded` reasons docs/api.md lists. */
 export type Reason =
   | 'kv_unavailable'
   | 'history_unavailable'

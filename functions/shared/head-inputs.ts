@@ -4,7 +4,7 @@
  * (onnxruntime-web), the fixtures' reference scores (onnxruntime-node) and any other caller build
  * the same tensors here, so their scores are comparable.
  */
-import type { ModelSpec } from './manifest.ts'
+import type { ModelSpec } from '../release/manifest.ts'
 import { assembleInputs, type InputSources, type InputTensor } from './model-inputs.ts'
 
 export type { InputTensor } from './model-inputs.ts'

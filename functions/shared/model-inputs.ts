@@ -8,7 +8,7 @@
  * decoded KV records, the origin's teacher reads catalog rows. A retrained model whose inputs are
  * among the table's drops in; one that asks for anything else is refused by name.
  */
-import { concreteDims, type ModelSpec } from './manifest.ts'
+import { concreteDims, type ModelSpec } from '../release/manifest.ts'
 
 export interface InputTensor {
   dims: number[]

@@ -1,6 +1,7 @@
 /**
- * The public re-rank contract (DESIGN.md "The public API"), one schema for the edge, the origin
- * and every client in this repo. zod gives each error a path, which becomes the problem's `field`.
+ * The public re-rank contract (docs/api.md), one schema for the edge, the origin and every client
+ * in this repo. zod gives each error a path, which becomes the problem's `field`; each schema
+ * words its own errors, so a bad request reads as a storefront developer would write it.
  */
 import { z } from 'zod'
 import { normalizeQuery } from './query-text.ts'
@@ -9,12 +10,75 @@ export const MAX_CANDIDATES = 200
 export const MAX_HISTORY_INPUT = 200
 export const ITEM_ID = /^[A-Za-z0-9._:-]{1,64}$/
 
-const ItemId = z.string().regex(ITEM_ID, 'an item id is 1–64 characters of A–Z, a–z, 0–9, ".", "_", ":" or "-"')
+// ---- wording -------------------------------------------------------------------------------
+
+type RawIssue = z.core.$ZodRawIssue
+
+/** What a JSON value is, in words. */
+function kindOf(value: unknown): string {
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'a list'
+  const kinds: Record<string, string> = {
+    string: 'a string',
+    number: 'a number',
+    boolean: 'true/false',
+    object: 'an object',
+  }
+  return kinds[typeof value] ?? typeof value
+}
+
+/** A short echo of what was sent, so the caller sees which value is meant. */
+function echo(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value)
+  return text.length > 40 ? `${text.slice(0, 39)}…` : text
+}
+
+/** Missing, or of the wrong JSON type: "required (a string: the shopper's search text)",
+ *  "must be a string, not a number". */
+const expects =
+  (what: string, about?: string) =>
+  (iss: RawIssue): string | undefined => {
+    if (iss.code !== 'invalid_type') return undefined
+    if (iss.input === undefined) return `required (${about ? `${what}: ${about}` : what})`
+    return `must be ${what}, not ${kindOf(iss.input)}`
+  }
+
+/** An object's unknown members, and what the object may hold. */
+export const objectOf =
+  (what: string, members: string) =>
+  (iss: RawIssue): string | undefined => {
+    if (iss.code === 'unrecognized_keys')
+      return `unknown field${iss.keys.length > 1 ? 's' : ''} ${iss.keys.map((k) => `"${k}"`).join(', ')} (${members})`
+    return expects(what)(iss)
+  }
+
+const ID_RULE = 'an item id: 1–64 characters of A–Z, a–z, 0–9, ".", "_", ":" or "-"'
+
+const ItemId = z
+  .string({ error: expects('a string', 'an item id') })
+  .regex(ITEM_ID, { error: (iss) => `must be ${ID_RULE} (got ${echo(iss.input)})` })
+
+const CANDIDATE_FORMS = 'an item id or {"id": "…", "score"?: number}'
 
 // The object form first: a union tries its members in order, and a failed try costs an issue object.
-const CandidateInput = z.union([z.strictObject({ id: ItemId, score: z.number().optional() }), ItemId], {
-  error: 'a candidate is an item id or { "id": string, "score"?: number }',
-})
+const CandidateInput = z.union(
+  [
+    z.strictObject(
+      { id: ItemId, score: z.number({ error: expects('a number', 'the retrieval score') }).optional() },
+      { error: objectOf(CANDIDATE_FORMS, 'a candidate object holds "id" and "score"') },
+    ),
+    ItemId,
+  ],
+  {
+    // Both forms failed: for an object, say what in it is wrong (the object form's first issue).
+    error: (iss) => {
+      const inner = iss.code === 'invalid_union' ? iss.errors[0]?.[0] : undefined
+      return inner && typeof iss.input === 'object' && iss.input !== null
+        ? `must be ${CANDIDATE_FORMS} (${inner.path.map(String).join('.') || 'it'}: ${inner.message})`
+        : `must be ${CANDIDATE_FORMS}, not ${kindOf(iss.input)}`
+    },
+  },
+)
 type CandidateInput = z.input<typeof CandidateInput>
 
 /** A candidate's id, in either input form. */
@@ -26,47 +90,78 @@ export type Candidate = z.output<typeof Candidate>
 
 /** Lone surrogates would collapse to U+FFFD in keys and hashes: two ids, one key. */
 const wellFormed = (s: string) => s.isWellFormed()
+const NOT_WELL_FORMED = 'must be well-formed Unicode (it holds a lone surrogate)'
 
-const Mode = z.enum(['auto', 'edge', 'full'])
+const MODES = ['auto', 'edge', 'full'] as const
+const Mode = z.enum(MODES, { error: (iss) => `must be "auto", "edge" or "full" (got ${echo(iss.input)})` })
 
-export const RerankRequest = z.strictObject({
-  // Normalized once here, as KV keys and cache keys need it: "  Red  Dress" and "red dress" are one query.
-  query: z
-    .string()
-    .refine(wellFormed, 'query is not well-formed Unicode (it holds a lone surrogate)')
-    .transform(normalizeQuery)
-    // Limits hold for what is used: the normalized text (NFKC can lengthen a string many times).
-    .pipe(z.string().min(1, 'query is empty').max(256, 'query is longer than 256 characters after normalization')),
-  candidates: z
-    .array(Candidate)
-    .min(1, 'at least one candidate is needed')
-    .max(MAX_CANDIDATES, `at most ${MAX_CANDIDATES} candidates`)
-    .superRefine((list, ctx) => {
-      const seen = new Set<string>()
-      list.forEach(({ id }, i) => {
-        if (seen.has(id)) ctx.addIssue({ code: 'custom', message: `duplicate candidate id "${id}"`, path: [i] })
-        seen.add(id)
+export const RerankRequest = z.strictObject(
+  {
+    // Normalized once here, as KV keys and cache keys need it: "  Red  Dress" and "red dress" are one query.
+    query: z
+      .string({ error: expects('a string', "the shopper's search text") })
+      .refine(wellFormed, NOT_WELL_FORMED)
+      .transform(normalizeQuery)
+      // Limits hold for what is used: the normalized text (NFKC can lengthen a string many times).
+      .pipe(
+        z
+          .string()
+          .min(1, 'must not be empty (spaces are trimmed)')
+          .max(256, {
+            error: (iss) =>
+              `must be at most 256 characters once normalized (NFKC, spaces collapsed; got ${String(iss.input).length})`,
+          }),
+      ),
+    candidates: z
+      .array(Candidate, { error: expects('a list', 'item ids or {"id", "score"} objects') })
+      .min(1, 'must hold at least one candidate')
+      .max(MAX_CANDIDATES, {
+        error: (iss) => `must hold at most ${MAX_CANDIDATES} candidates (got ${(iss.input as unknown[]).length})`,
       })
-    }),
-  user: z
-    .strictObject({
-      id: z
-        .string()
-        .min(1, 'user id is empty')
-        .max(128, 'user id is longer than 128 characters')
-        .refine(wellFormed, 'user id is not well-formed Unicode (it holds a lone surrogate)')
-        .optional(),
-      history: z.array(ItemId).max(MAX_HISTORY_INPUT, `at most ${MAX_HISTORY_INPUT} history items`).optional(),
-    })
-    .optional(),
-  k: z
-    .number()
-    .int('k must be an integer')
-    .min(1, 'k must be ≥ 1')
-    .max(MAX_CANDIDATES, `k must be ≤ ${MAX_CANDIDATES}`)
-    .optional(),
-  mode: Mode.default('auto'),
-})
+      .superRefine((list, ctx) => {
+        const first = new Map<string, number>()
+        list.forEach(({ id }, i) => {
+          const seen = first.get(id)
+          if (seen !== undefined)
+            ctx.addIssue({ code: 'custom', message: `repeats the id "${id}" of candidates.${seen}`, path: [i] })
+          else first.set(id, i)
+        })
+      }),
+    user: z
+      .strictObject(
+        {
+          id: z
+            .string({ error: expects('a string') })
+            .min(1, 'must not be empty')
+            .max(128, 'must be at most 128 characters')
+            .refine(wellFormed, NOT_WELL_FORMED)
+            .optional(),
+          history: z
+            .array(ItemId, { error: expects('a list of item ids, newest first') })
+            .max(MAX_HISTORY_INPUT, {
+              error: (iss) =>
+                `must hold at most ${MAX_HISTORY_INPUT} item ids (got ${(iss.input as unknown[]).length})`,
+            })
+            .optional(),
+        },
+        { error: objectOf('an object {"id"?, "history"?}', 'a user holds "id" and "history"') },
+      )
+      .optional(),
+    k: z
+      .number({ error: expects('a whole number') })
+      .int({ error: (iss) => `must be a whole number (got ${echo(iss.input)})` })
+      .min(1, { error: (iss) => `must be between 1 and ${MAX_CANDIDATES} (got ${echo(iss.input)})` })
+      .max(MAX_CANDIDATES, { error: (iss) => `must be between 1 and ${MAX_CANDIDATES} (got ${echo(iss.input)})` })
+      .optional(),
+    mode: Mode.default('auto'),
+  },
+  {
+    error: objectOf(
+      'a JSON object {"query", "candidates", …}',
+      'the fields are "query", "candidates", "user", "k" and "mode"',
+    ),
+  },
+)
 export type RerankRequest = z.output<typeof RerankRequest>
 export type RerankRequestInput = z.input<typeof RerankRequest>
 
@@ -94,13 +189,23 @@ export function historySource(req: RerankRequest, limit: number): HistorySource 
   return null
 }
 
-/** "candidates.3.id" style path of the first issue, and its message. */
-export function firstIssue(error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] }): {
+/** One thing wrong with a request: the JSON path at fault ("candidates.3", "(body)") and what is wrong. */
+export interface FieldProblem {
   field: string
   detail: string
-} {
-  const issue = error.issues[0]
-  if (!issue) return { field: '', detail: 'invalid request' }
-  const field = issue.path.map(String).join('.') || '(body)'
-  return { field, detail: `${field}: ${issue.message}` }
+}
+
+type Issues = { issues: readonly { path: readonly PropertyKey[]; message: string }[] }
+
+/** Every issue of a failed parse, in the schema's order, each as "field: what is wrong". */
+export function fieldProblems(error: Issues): FieldProblem[] {
+  return error.issues.map((issue) => {
+    const field = issue.path.map(String).join('.') || '(body)'
+    return { field, detail: `${field}: ${issue.message}` }
+  })
+}
+
+/** The first issue of a failed parse (where one message is enough: a config var, an answer). */
+export function firstIssue(error: Issues): FieldProblem {
+  return fieldProblems(error)[0] ?? { field: '', detail: 'invalid request' }
 }

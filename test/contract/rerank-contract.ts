@@ -62,6 +62,23 @@ export function rerankContract(target: ContractTarget): void {
         expect(res.body).toMatchObject({ type: 'about:blank', status, field, detail: expect.any(String) })
       })
 
+    it('a body with several bad fields names each: `field` the first, `errors` all', async () => {
+      const res = await target.post({ ...ok, k: 500, mode: 'fast' })
+      expect(res.status).toBe(400)
+      expect(res.body.field).toBe('k')
+      expect(res.body.errors.map((e: { field: string }) => e.field)).toEqual(['k', 'mode'])
+    })
+
+    it("no bad input is answered in the validator's own words", async () => {
+      const raw = /Invalid input|Invalid option|Unrecognized key|expected \w+, received|^(\S+): \1 /
+      for (const [, body] of BAD_INPUT) expect((await target.post(body)).body.detail).not.toMatch(raw)
+    })
+
+    it('every bad input lists the field it names in `errors`, with a detail', async () => {
+      for (const [, body, , field] of BAD_INPUT)
+        expect((await target.post(body)).body.errors[0]).toEqual({ field, detail: expect.stringMatching(/\S/) })
+    })
+
     it('malformed JSON → 400 on the body', async () => {
       const res = await target.post('{"query": "red dress", ')
       expect(res.status).toBe(400)

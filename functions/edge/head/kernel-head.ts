@@ -4,12 +4,12 @@
  *
  * This side owns the layout. Once per isolate it checks that the release's weights are the
  * architecture the kernel implements, sizes the kernel's one linear memory for the largest request
- * the API allows, and writes the weights there (matrices transposed to [in, out]); per request it
+ * the API allows, and writes the weights there (matrices transposed to [in, out], by the kernel); per request it
  * only copies the decoded KV records into place and calls `forward`. Nothing is allocated per
  * request but the scores it returns.
  */
 import type { HeadFeatures, ItemFeatures } from '../../shared/head-inputs.ts'
-import type { ModelSpec, WeightsSpec } from '../../shared/manifest.ts'
+import type { ModelSpec, WeightsSpec } from '../../release/manifest.ts'
 import { MAX_CANDIDATES, MAX_HISTORY_INPUT } from '../../shared/rerank-api.ts'
 import { errorText, HeadUnavailable, type RerankHead } from './rerank-head.ts'
 
@@ -40,6 +40,7 @@ interface KernelExports {
   bind(slot: number, address: number): void
   heapBase(): number
   forward(l: number, h: number): void
+  transposeInto(src: number, cols: number, r0: number, r1: number, c0: number, c1: number, dst: number): void
   firstNonFinite(address: number, count: number): number
   simdPeak(iterations: number, seed: number): number
 }
@@ -54,8 +55,8 @@ interface Dims {
 
 // ---- the weights: named tensors → the kernel's slots -----------------------------------------
 
-/** One tensor of the blob, by name. */
-type Tensor = { shape: number[]; data: Float32Array }
+/** One tensor of the blob, by name: its shape and where its floats start in the blob. */
+type Tensor = { shape: number[]; offset: number }
 
 /** What the kernel reads from the weights: [out, in] matrices arrive transposed. */
 type Source =
@@ -160,11 +161,8 @@ function checkArchitecture(spec: WeightsSpec | undefined): Dims {
 
 /** The blob's tensors by name, each checked against the architecture's shapes and the blob's length. */
 function readTensors(spec: WeightsSpec, blob: ArrayBuffer | Uint8Array, dims: Dims): Map<string, Tensor> {
-  const bytes = blob instanceof Uint8Array ? blob : new Uint8Array(blob)
-  if (bytes.byteLength !== spec.floats * 4)
-    throw new Error(`the weights blob is ${bytes.byteLength} bytes; its layout says ${spec.floats * 4}`)
-  // A fresh copy: a Node Buffer may be a view into a shared pool, where .slice() copies nothing.
-  const floats = new Float32Array(new Uint8Array(bytes).buffer)
+  if (blob.byteLength !== spec.floats * 4)
+    throw new Error(`the weights blob is ${blob.byteLength} bytes; its layout says ${spec.floats * 4}`)
   const expected = expectedShapes(dims)
   const tensors = new Map<string, Tensor>()
   for (const t of spec.tensors) {
@@ -173,27 +171,46 @@ function readTensors(spec: WeightsSpec, blob: ArrayBuffer | Uint8Array, dims: Di
     if (want.join() !== t.shape.join()) throw new Error(`tensor ${t.name} is [${t.shape}]; the kernel needs [${want}]`)
     const size = want.reduce((a, b) => a * b, 1)
     if (t.offset < 0 || t.offset + size > spec.floats) throw new Error(`tensor ${t.name} lies outside the blob`)
-    tensors.set(t.name, { shape: t.shape, data: floats.subarray(t.offset, t.offset + size) })
+    tensors.set(t.name, { shape: t.shape, offset: t.offset })
   }
   for (const name of Object.keys(expected)) if (!tensors.has(name)) throw new Error(`the weights lack tensor ${name}`)
   return tensors
 }
 
-/** One slot's floats, as the kernel reads them. */
-function slotData(source: Source, tensors: Map<string, Tensor>): Float32Array {
-  if ('concat' in source) return Float32Array.from(source.concat.flatMap((n) => [...tensors.get(n)!.data]))
+const sizeOf = (t: Tensor) => t.shape.reduce((a, b) => a * b, 1)
+
+/** Floats of one weight slot. */
+function slotFloats(source: Source, tensors: Map<string, Tensor>): number {
+  if ('concat' in source) return source.concat.reduce((n, name) => n + sizeOf(tensors.get(name)!), 0)
   if ('copy' in source) {
-    const { data } = tensors.get(source.copy)!
-    return data.slice(source.from ?? 0, source.to ?? data.length)
+    const t = tensors.get(source.copy)!
+    return (source.to ?? sizeOf(t)) - (source.from ?? 0)
   }
-  // [out, in] → the [in, out] block of rows r0…r1 and columns c0…c1.
-  const { shape, data } = tensors.get(source.transpose)!
-  const [rows, cols] = shape
-  const [r0, r1] = source.rows ?? [0, rows]
-  const [c0, c1] = source.cols ?? [0, cols]
-  const out = new Float32Array((r1 - r0) * (c1 - c0))
-  for (let r = r0; r < r1; r++) for (let c = c0; c < c1; c++) out[(c - c0) * (r1 - r0) + (r - r0)] = data[r * cols + c]
-  return out
+  const { shape } = tensors.get(source.transpose)!
+  const [r0, r1] = source.rows ?? [0, shape[0]]
+  const [c0, c1] = source.cols ?? [0, shape[1]]
+  return (r1 - r0) * (c1 - c0)
+}
+
+/** Writes one weight slot at float index `at` from the blob's copy at float index `blob`: copies
+ *  by the runtime's own memmove, transposes ([out, in] → [in, out]) by the kernel. */
+function placeSlot(source: Source, tensors: Map<string, Tensor>, loaded: Omit<Loaded, 'at'>, blob: number, at: number) {
+  const { f32, kernel } = loaded
+  if ('concat' in source) {
+    for (const name of source.concat) {
+      const t = tensors.get(name)!
+      f32.copyWithin(at, blob + t.offset, blob + t.offset + sizeOf(t))
+      at += sizeOf(t)
+    }
+  } else if ('copy' in source) {
+    const t = tensors.get(source.copy)!
+    f32.copyWithin(at, blob + t.offset + (source.from ?? 0), blob + t.offset + (source.to ?? sizeOf(t)))
+  } else {
+    const { shape, offset } = tensors.get(source.transpose)!
+    const [r0, r1] = source.rows ?? [0, shape[0]]
+    const [c0, c1] = source.cols ?? [0, shape[1]]
+    kernel.transposeInto((blob + offset) * 4, shape[1], r0, r1, c0, c1, at * 4)
+  }
 }
 
 // ---- the memory ------------------------------------------------------------------------------
@@ -223,26 +240,32 @@ interface Loaded {
 }
 
 function load(artifacts: KernelArtifacts, maxL: number, maxH: number): Loaded {
-  const dims = checkArchitecture(artifacts.spec.weights)
-  const tensors = readTensors(artifacts.spec.weights!, artifacts.weights, dims)
+  const spec = artifacts.spec.weights
+  const dims = checkArchitecture(spec)
+  const tensors = readTensors(spec!, artifacts.weights, dims)
   const kernel = new WebAssembly.Instance(artifacts.wasm, {}).exports as unknown as KernelExports
   const slots = kernel.SLOTS.value as number
-  const weights = weightSlots(dims).map((s) => slotData(s, tensors))
+  const sources = weightSlots(dims)
   const buffers = bufferFloats(dims, maxL, maxH)
-  if (weights.length + buffers.length !== slots)
-    throw new Error(`the kernel has ${slots} slots; this host fills ${weights.length + buffers.length}`)
-  // Each slot 16-byte aligned, past the module's own data; the memory grows once, here.
-  const sizes = [...weights.map((w) => w.length), ...buffers]
+  if (sources.length + buffers.length !== slots)
+    throw new Error(`the kernel has ${slots} slots; this host fills ${sources.length + buffers.length}`)
+  // Each slot 16-byte aligned, past the module's own data; then the blob's copy, read only here.
+  // The memory grows once, here.
+  const sizes = [...sources.map((s) => slotFloats(s, tensors)), ...buffers]
   const starts: number[] = []
   let next = Math.ceil(kernel.heapBase() / 16) * 4
   for (const n of sizes) (starts.push(next), (next += Math.ceil(n / 4) * 4 + 4))
-  const pages = Math.ceil((next * 4) / 65536)
+  const blob = next
+  const pages = Math.ceil(((blob + spec!.floats) * 4) / 65536)
   const have = kernel.memory.buffer.byteLength / 65536
   if (pages > have) kernel.memory.grow(pages - have)
   const f32 = new Float32Array(kernel.memory.buffer)
+  // A copy of the bytes: a Node Buffer may be a view into a shared pool.
+  const bytes = artifacts.weights instanceof Uint8Array ? artifacts.weights : new Uint8Array(artifacts.weights)
+  new Uint8Array(kernel.memory.buffer).set(bytes, blob * 4)
   kernel.configure(dims.e, dims.d, dims.heads, dims.ff)
   starts.forEach((s, i) => kernel.bind(i, s * 4))
-  weights.forEach((w, i) => f32.set(w, starts[i]))
+  sources.forEach((source, i) => placeSlot(source, tensors, { kernel, dims, f32 }, blob, starts[i]))
   const at = Object.fromEntries(Object.entries(SLOT).map(([k, i]) => [k, starts[i]])) as Loaded['at']
   return { kernel, dims, at, f32 }
 }

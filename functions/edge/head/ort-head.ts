@@ -9,7 +9,7 @@
  */
 import * as ort from 'onnxruntime-web/wasm'
 import { assembleHeadInputs, type HeadFeatures } from '../../shared/head-inputs.ts'
-import type { ModelSpec } from '../../shared/manifest.ts'
+import type { ModelSpec } from '../../release/manifest.ts'
 import { errorText, HeadUnavailable, type RerankHead } from './rerank-head.ts'
 
 export interface OrtArtifacts {

@@ -1,5 +1,5 @@
 /**
- * `POST /v1/rerank` (the contract in DESIGN.md) and its GET form for plain CDN caching
+ * `POST /v1/rerank` (the contract in docs/api.md) and its GET form for plain CDN caching
  * (`GET /v1/rerank?query=…&candidates=id,id,…[&history=id,…][&k=…][&mode=…]`; no user id in a URL).
  * The handler is thin: validate → resolve (resolved-request.ts) → cache lookup → rerank() → respond
  * (+ cache).
@@ -9,7 +9,7 @@ import { Hono, type Context } from 'hono'
 import { endTime, startTime } from 'hono/timing'
 import { z } from 'zod'
 import { invalid, rerankBody } from '../../http/rerank-input.ts'
-import { RerankRequest, type RerankRequestInput } from '../../shared/rerank-api.ts'
+import { objectOf, RerankRequest, type RerankRequestInput } from '../../shared/rerank-api.ts'
 import { AnswerCache } from '../answer-cache.ts'
 import { manifest } from '../artifacts.ts'
 import { edgeConfig, type EdgeConfig } from '../config.ts'
@@ -24,13 +24,21 @@ const list = (v: string | undefined) => (v === undefined || v === '' ? undefined
 
 /** The GET form's parameters, mapped onto the POST body (and validated by the same schema). */
 const RerankQuery = z
-  .strictObject({
-    query: z.string().optional(),
-    candidates: z.string().optional(),
-    history: z.string().optional(),
-    k: z.string().optional(),
-    mode: z.string().optional(),
-  })
+  .strictObject(
+    {
+      query: z.string().optional(),
+      candidates: z.string().optional(),
+      history: z.string().optional(),
+      k: z.string().optional(),
+      mode: z.string().optional(),
+    },
+    {
+      error: objectOf(
+        'URL parameters',
+        'the parameters are "query", "candidates", "history", "k" and "mode"; a user id is never sent in a URL',
+      ),
+    },
+  )
   // Missing or malformed parameters are left for RerankRequest to name.
   .transform(
     (q) =>

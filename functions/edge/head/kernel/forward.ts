@@ -607,6 +607,17 @@ export function forward(l: i32, h: i32): void {
   gainHead(l)
 }
 
+/**
+ * Lays a weight matrix out as the layers read it, once per isolate at load: rows r0…r1 and columns
+ * c0…c1 of the row-major [·, cols] matrix at `src` (torch's [out, in]) into `dst` as [in, out].
+ * Here rather than in the host because a fresh isolate runs the host's loops in its interpreter.
+ */
+export function transposeInto(src: usize, cols: i32, r0: i32, r1: i32, c0: i32, c1: i32, dst: usize): void {
+  const n = r1 - r0
+  for (let r = r0; r < r1; r++)
+    for (let c = c0; c < c1; c++) store<f32>(dst + (<usize>((c - c0) * n + r - r0) << 2), f32At(src, r * cols + c))
+}
+
 /** The index of the first NaN or ±Inf among `count` floats at `address`, or −1. */
 export function firstNonFinite(address: usize, count: i32): i32 {
   for (let i = 0; i < count; i++) if (!isFinite<f32>(f32At(address, i))) return i

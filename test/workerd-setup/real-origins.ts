@@ -1,0 +1,67 @@
+/**
+ * Real origins for the edge's end-to-end tests (vitest globalSetup, in Node): the committed
+ * teacher on onnxruntime-node over the default SYNTHETIC catalog, each on its own port with the
+ * settings a scenario needs, plus a control server that stops and restarts one of them mid-run.
+ *   full         the origin as `npm run origin` runs it
+ *   slow         a 1 s batch window: slower than any edge deadline in the tests
+ *   narrow       a queue of one and a 2 s window: a second concurrent request finds it full
+ *   restartable  POST <control>/restartable/stop|start
+ */
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { TestProject } from 'vitest/node'
+import { originConfig } from '../../functions/origin/config.ts'
+import type { RunningOrigin } from '../../functions/origin/server.ts'
+import { launchOrigin } from '../../functions/origin/main.ts'
+import { syntheticOriginRelease } from '../../scripts/world/release-world.ts'
+
+export const ORIGIN_TEST_TOKEN = 'edge-to-origin-test-token'
+
+type Name = 'full' | 'slow' | 'narrow' | 'restartable'
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    realOrigins: Record<Name, string> & { control: string; token: string }
+  }
+}
+
+const SETTINGS: Record<Name, Record<string, string>> = {
+  full: {},
+  slow: { BATCH_WINDOW_MS: '1000' },
+  narrow: { MAX_QUEUE: '1', BATCH_WINDOW_MS: '2000' },
+  restartable: {},
+}
+
+export default async function setup(project: TestProject) {
+  const parts = syntheticOriginRelease('models', 'data/worlds/default')
+  const start = (name: Name, port = 0) =>
+    launchOrigin(originConfig({ ORIGIN_TOKEN: ORIGIN_TEST_TOKEN, PORT: String(port), ...SETTINGS[name] }), parts)
+  const origins = new Map<Name, RunningOrigin>()
+  try {
+    for (const name of Object.keys(SETTINGS) as Name[]) origins.set(name, await start(name))
+  } catch (e) {
+    await Promise.all([...origins.values()].map((o) => o.stop()))
+    throw e
+  }
+  const restartPort = Number(new URL(origins.get('restartable')!.url).port)
+
+  const control = createServer(async (req, res) => {
+    const action = req.url?.split('/')[2]
+    if (req.method === 'POST' && action === 'stop') await origins.get('restartable')!.stop()
+    else if (req.method === 'POST' && action === 'start')
+      origins.set('restartable', await start('restartable', restartPort))
+    else res.statusCode = 404
+    res.end()
+  })
+  await new Promise<void>((resolve) => control.listen(0, '127.0.0.1', resolve))
+  const urls = Object.fromEntries([...origins].map(([name, o]) => [name, o.url])) as Record<Name, string>
+  project.provide('realOrigins', {
+    ...urls,
+    control: `http://127.0.0.1:${(control.address() as AddressInfo).port}`,
+    token: ORIGIN_TEST_TOKEN,
+  })
+  return async () => {
+    await new Promise((resolve) => control.close(resolve))
+    await Promise.all([...origins.values()].map((o) => o.stop()))
+  }
+}
