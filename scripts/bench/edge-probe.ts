@@ -6,13 +6,16 @@
  *
  *   POST /probe/app?n=     the default build's app.fetch on the request body, n times (records in the LRU)
  *   GET  /probe/baseline?n= app.fetch of an unknown route, n times: the middleware every request pays
+ *   POST /probe/floor?n=   a bare Hono app on the same exchange (body in, a 100-item answer out), n times
  *   POST /probe/steps?n=   each step of that request alone, n times: the same functions the route calls
+ *   POST /probe/platform?n= the runtime's own part of "the rest": body read, Response, a header, the log line
  *   GET  /probe/head?backend=kernel|ort&l=&h=&n=   head compute alone on random inputs
  *   GET  /probe/peak?n=    the kernel module's f32x4 multiply-add loop (this machine's WASM SIMD peak)
  *   GET  /probe/load?backend=kernel|ort            a fresh head's load and first score
  *
  * Not part of any deployment: scripts/bench/edge.ts builds and serves it next to the real bundle.
  */
+import { Hono } from 'hono'
 import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64'
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus'
 import { AnswerCache } from '../../functions/edge/answer-cache.ts'
@@ -31,6 +34,7 @@ import app from '../../functions/edge/index.ts'
 import type { HeadFeatures } from '../../functions/shared/head-inputs.ts'
 import { rankByScore } from '../../functions/shared/ranking.ts'
 import { RerankRequest } from '../../functions/shared/rerank-api.ts'
+import { precheckRerankRequest } from '../../functions/shared/rerank-precheck.ts'
 import { simdPeakRates } from './simd-peak.ts'
 
 /** Per-iteration ms of each block of `size` runs of `fn` (n runs in all, after `warm` untimed ones). */
@@ -63,6 +67,34 @@ function randomFeatures(l: number, h: number): HeadFeatures {
 async function baselineLoop(env: Bindings, ctx: ExecutionContext, n: number) {
   const once = async () => {
     const res = await app.fetch(new Request('https://edge.bench/nothing'), env, ctx)
+    await res.arrayBuffer()
+  }
+  return { per_request_ms: await timeBlocks(once, n) }
+}
+
+/** The runtime's floor for this exchange: a bare Hono app that reads the same body and answers a
+ *  100-item JSON body of the same shape, with no middleware, validation, KV or head. */
+async function floorLoop(body: string, env: Bindings, ctx: ExecutionContext, n: number) {
+  const answer = JSON.stringify({
+    items: Array.from({ length: 100 }, (_, i) => ({ id: `i${String(i).padStart(6, '0')}`, score: -i / 7 })),
+    path: 'edge',
+    model: manifest.version,
+  })
+  const bare = new Hono().post('/v1/rerank', async (c) => {
+    await c.req.text()
+    return c.body(answer, 200, { 'Content-Type': 'application/json' })
+  })
+  const length = String(new TextEncoder().encode(body).byteLength)
+  const once = async () => {
+    const res = await bare.fetch(
+      new Request('https://edge.bench/v1/rerank', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'Content-Length': length },
+        body,
+      }),
+      env,
+      ctx,
+    )
     await res.arrayBuffer()
   }
   return { per_request_ms: await timeBlocks(once, n) }
@@ -114,7 +146,11 @@ async function stepLoops(body: string, env: Bindings, n: number) {
   const prebuilt = features()
   const step = async (fn: () => unknown) => median(await timeBlocks(fn, 5 * n, 500))
   return {
-    parse_and_validate: await step(() => RerankRequest.parse(JSON.parse(body))),
+    // As functions/http/rerank-input.ts does: the fast path, the schema only where it declines.
+    parse_and_validate: await step(() => {
+      const json: unknown = JSON.parse(body)
+      return precheckRerankRequest(json) ?? RerankRequest.parse(json)
+    }),
     // The history source, the user's proof and key, and the answer cache's key (a SHA-256).
     resolve: await step(resolve),
     kv_decode: await step(() => embeddingStore(env, config).lookup(lookupArgs)),
@@ -128,6 +164,40 @@ async function stepLoops(body: string, env: Bindings, n: number) {
         model: manifest.version,
       }),
     ),
+  }
+}
+
+/** What the runtime itself charges for the parts of "the rest" every answer needs, each alone: the
+ *  request's body read, the answer's Response, one header added after the fact, the log line, a
+ *  request id. Our code cannot go below these; the probe reports them beside "the rest". */
+async function platformLoops(body: string, n: number) {
+  const step = async (fn: () => unknown) => median(await timeBlocks(fn, 5 * n, 500))
+  const line = {
+    level: 'info',
+    msg: 'request',
+    request_id: crypto.randomUUID(),
+    method: 'POST',
+    route: '/v1/rerank',
+    status: 200,
+    ms: 1,
+    candidates: 100,
+    k: null,
+    mode: 'auto',
+    user: 'history',
+    cache: 'MISS',
+    path: 'edge',
+    model: manifest.version,
+    degraded: [],
+    fallback: [],
+  }
+  const headers = { 'Content-Type': 'application/json', 'X-Rerank-Path': 'edge', 'X-Model-Version': manifest.version }
+  const answer = JSON.stringify({ items: Array.from({ length: 100 }, (_, i) => ({ id: `i${i}`, score: i / 7 })) })
+  return {
+    request_body: await step(() => new Request('https://edge.bench/v1/rerank', { method: 'POST', body }).text()),
+    response: await step(() => new Response(answer, { status: 200, headers }).arrayBuffer()),
+    header_after: await step(() => new Response(null).headers.append('Server-Timing', 'total;dur=0')),
+    log_line: await step(() => console.log(JSON.stringify(line))),
+    request_id: await step(() => crypto.randomUUID()),
   }
 }
 
@@ -157,10 +227,14 @@ export default {
       switch (url.pathname) {
         case '/probe/app':
           return Response.json(await appLoop(await request.text(), env, ctx, q('n', 2000)))
+        case '/probe/floor':
+          return Response.json(await floorLoop(await request.text(), env, ctx, q('n', 2000)))
         case '/probe/baseline':
           return Response.json(await baselineLoop(env, ctx, q('n', 2000)))
         case '/probe/steps':
           return Response.json(await stepLoops(await request.text(), env, q('n', 2000)))
+        case '/probe/platform':
+          return Response.json(await platformLoops(await request.text(), q('n', 2000)))
         case '/probe/head':
           return Response.json(await headLoop(backend, q('l', 100), q('h', 20), q('n', 500)))
         case '/probe/peak':

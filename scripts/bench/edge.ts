@@ -17,15 +17,24 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { SingleBar } from 'cli-progress'
 import { Command } from 'commander'
-import type { Manifest } from '../../functions/shared/manifest.ts'
+import type { Manifest } from '../../functions/release/manifest.ts'
 import { itemKey, queryKey } from '../../functions/shared/kv-keys.ts'
 import { ensureSeeded } from '../kv/seed.ts'
-import { buildBundle, type Bundle } from './bundle.ts'
+import { buildBundle, type Bundle } from '../worker-bundle.ts'
 import { headFlops } from './head-flops.ts'
+import {
+  coldOwnMs,
+  renderEdgeBench,
+  type ColdRuns,
+  type EdgeResults,
+  type HeadFigure,
+  type RouteFigures,
+} from './edge-report.ts'
 import { median, percentile } from './stats.ts'
 import { serveBundle } from './workerd.ts'
 import { simdPeakRates } from './simd-peak.ts'
 import { startWranglerDev } from './wrangler-dev.ts'
+import { workerdCpuMs } from './process-cpu.ts'
 import { loadKernelModule } from '../kernel/build.ts'
 
 const opts = new Command('bench:edge')
@@ -36,6 +45,7 @@ const opts = new Command('bench:edge')
   .option('--via <how>', 'also measure the client figures through `wrangler dev` (wrangler-dev)')
   .option('--port <n>', 'wrangler dev port (with --via wrangler-dev)', (v) => Number(v), 8799)
   .option('--json <file>', 'where the results go', 'data/bench/edge.json')
+  .option('--only <parts>', 'run only these parts (client,cold,probe) and write no results file')
   .parse()
   .opts<{
     requests: number
@@ -45,9 +55,15 @@ const opts = new Command('bench:edge')
     via?: string
     port: number
     json: string
+    only?: string
   }>()
 if (opts.via !== undefined && opts.via !== 'wrangler-dev') throw new Error(`--via: only wrangler-dev, not ${opts.via}`)
 const connections = opts.connections.split(',').map(Number)
+const PARTS = ['client', 'cold', 'probe'] as const
+const only = opts.only?.split(',')
+for (const p of only ?? [])
+  if (!(PARTS as readonly string[]).includes(p)) throw new Error(`--only: ${p} is not one of ${PARTS}`)
+const runs = (part: (typeof PARTS)[number]) => !only || only.includes(part)
 
 const manifest = JSON.parse(readFileSync('models/manifest.json', 'utf8')) as Manifest
 const body = readFileSync('test/fixtures/requests/history.json', 'utf8')
@@ -104,15 +120,6 @@ async function throughput(base: string, route: Route, c: number, seconds: number
     }),
   )
   return done / seconds
-}
-
-interface RouteFigures {
-  p50: number
-  p99: number
-  n: number
-  rps: Record<number, number>
-  /** The one-connection latencies, ms (for `npm run report`'s distributions). */
-  samples: number[]
 }
 
 async function clientFigures(base: string, label: string): Promise<Record<string, RouteFigures>> {
@@ -189,6 +196,139 @@ function nodeSimdPeak(): number {
   return median(simdPeakRates(kernel, 20).slice(5))
 }
 
+// ---- the three parts -----------------------------------------------------------------------
+
+interface ClientPart {
+  miniflare: Record<string, RouteFigures>
+  wranglerDev?: Record<string, RouteFigures>
+}
+
+async function measureClient(bundle: Bundle): Promise<ClientPart> {
+  const served = await serveBundle(bundle, { CACHE_TTL_S: '0' })
+  let miniflare: Record<string, RouteFigures>
+  try {
+    miniflare = await clientFigures(served.url, 'client figures')
+  } finally {
+    await served.dispose()
+  }
+  if (opts.via !== 'wrangler-dev') return { miniflare }
+  const dev = await startWranglerDev(opts.port, { CACHE_TTL_S: '0' })
+  try {
+    return { miniflare, wranglerDev: await clientFigures(dev.url, 'via wrangler dev') }
+  } finally {
+    await dev.stop()
+  }
+}
+
+type ColdPart = Record<'kernel' | 'ort', ColdRuns>
+
+async function measureCold(bundle: Bundle, ortBundle: Bundle): Promise<ColdPart> {
+  return {
+    kernel: await coldStarts(bundle, opts.cold, {}),
+    ort: await coldStarts(ortBundle, opts.cold, { HEAD_BACKEND: 'ort' }),
+  }
+}
+
+type Blocks = { per_request_ms: number[]; cpu_ms_per_request?: number }
+
+/** A probe loop, with the workerd process's CPU time per request it ran (the probe's 20 untimed
+ *  warm-up runs included): a figure a busy machine disturbs far less than the loop's wall time. */
+async function withCpu(loop: () => Promise<Blocks>): Promise<Blocks> {
+  const before = workerdCpuMs()
+  const blocks = await loop()
+  const runs = opts.requests + 20
+  return { ...blocks, cpu_ms_per_request: (workerdCpuMs() - before) / runs }
+}
+interface ProbePart {
+  own: Blocks
+  baseline: Blocks
+  floor: Blocks
+  steps: Record<string, number>
+  platform: Record<string, number>
+  heads: HeadFigure[]
+  peak: number[]
+  loads: Record<string, number[]>
+}
+
+async function measureHeads(url: string): Promise<ProbePart['heads']> {
+  const arch = manifest.models.edge_head.weights!.architecture as unknown as Parameters<typeof headFlops>[0]
+  const heads: ProbePart['heads'] = []
+  for (const backend of ['kernel', 'ort'])
+    for (const l of [50, 100, 200]) {
+      const r = await probe<{ per_call_ms: number[] }>(url, `/probe/head?backend=${backend}&l=${l}&h=20&n=1000`)
+      const ms = median(r.per_call_ms)
+      heads.push({ backend, l, h: 20, ms, gflops: headFlops(arch, l, 20) / (ms * 1e6) })
+    }
+  return heads
+}
+
+async function measureProbe(probeBundle: Bundle): Promise<ProbePart> {
+  const server = await serveBundle(probeBundle, { CACHE_TTL_S: '0' })
+  try {
+    const url = server.url
+    const post = { method: 'POST', body }
+    await probe<Blocks>(url, '/probe/app?n=200', post) // the LRU, the JIT
+    const own = await withCpu(() => probe<Blocks>(url, `/probe/app?n=${opts.requests}`, post))
+    const baseline = await withCpu(() => probe<Blocks>(url, `/probe/baseline?n=${opts.requests}`))
+    const floor = await withCpu(() => probe<Blocks>(url, `/probe/floor?n=${opts.requests}`, post))
+    const steps = await probe<Record<string, number>>(url, `/probe/steps?n=${opts.requests}`, post)
+    const platform = await probe<Record<string, number>>(url, `/probe/platform?n=${opts.requests}`, post)
+    const heads = await measureHeads(url)
+    const peak = (await probe<{ gflops: number[] }>(url, '/probe/peak?n=20')).gflops
+    const loads: Record<string, number[]> = { kernel: [], ort: [] }
+    for (const backend of ['kernel', 'ort'] as const)
+      for (let i = 0; i < 3; i++)
+        loads[backend].push(
+          (await probe<{ first_score_ms: number }>(url, `/probe/load?backend=${backend}`)).first_score_ms,
+        )
+    return { own, baseline, floor, steps, platform, heads, peak, loads }
+  } finally {
+    await server.dispose()
+  }
+}
+
+// ---- results --------------------------------------------------------------------------------
+
+function results(parts: { client?: ClientPart; cold?: ColdPart; probe?: ProbePart; peakNode: number }): EdgeResults {
+  const { client, cold, probe, peakNode } = parts
+  const ownMs = probe?.own.per_request_ms
+  return {
+    synthetic: true,
+    when: new Date().toISOString(),
+    node: process.version,
+    options: { requests: opts.requests, seconds: opts.seconds, connections, cold: opts.cold },
+    request: { candidates: request.candidates.length, history: request.user.history.length },
+    // The headline figures (the default build), for docs and checks to read by name.
+    worker: probe && {
+      own_ms_p50: median(ownMs!),
+      own_ms_p99: percentile(ownMs!, 99),
+      baseline_ms_p50: median(probe.baseline.per_request_ms),
+      floor_ms_p50: median(probe.floor.per_request_ms),
+      own_cpu_ms: probe.own.cpu_ms_per_request ?? null,
+      baseline_cpu_ms: probe.baseline.cpu_ms_per_request ?? null,
+      floor_cpu_ms: probe.floor.cpu_ms_per_request ?? null,
+    },
+    client: client && { miniflare: client.miniflare, wrangler_dev: client.wranglerDev ?? null },
+    own_ms_blocks: ownMs,
+    baseline_ms_blocks: probe?.baseline.per_request_ms,
+    floor_ms_blocks: probe?.floor.per_request_ms,
+    steps_ms: probe?.steps,
+    platform_ms: probe?.platform,
+    head: probe?.heads,
+    simd_peak_gflops: probe?.peak,
+    simd_peak_node_gflops: probe && peakNode,
+    head_load_ms: probe?.loads,
+    cold: cold && {
+      client_ms_p50: median(cold.kernel.client),
+      kv_ms: median(cold.kernel.kv),
+      own_ms: coldOwnMs(cold.kernel),
+      kernel: cold.kernel,
+      ort: cold.ort,
+    },
+    bundle: { default_gzip_kib: bundle.gzip / 1024, default: bundle, ort: ortBundle },
+  }
+}
+
 // ---- run -----------------------------------------------------------------------------------
 
 console.log(
@@ -198,181 +338,16 @@ const bundle = buildBundle('.wrangler/bench/default')
 const ortBundle = buildBundle('.wrangler/bench/ort', 'functions/edge/index-ort.ts')
 const probeBundle = buildBundle('.wrangler/bench/probe', 'scripts/bench/edge-probe.ts')
 
-const served = await serveBundle(bundle, { CACHE_TTL_S: '0' })
-let viaMiniflare: Record<string, RouteFigures>
-try {
-  viaMiniflare = await clientFigures(served.url, 'client figures')
-} finally {
-  await served.dispose()
-}
+const client = runs('client') ? await measureClient(bundle) : undefined
+const cold = runs('cold') ? await measureCold(bundle, ortBundle) : undefined
+const probed = runs('probe') ? await measureProbe(probeBundle) : undefined
 
-let viaWranglerDev: Record<string, RouteFigures> | undefined
-if (opts.via === 'wrangler-dev') {
-  const dev = await startWranglerDev(opts.port, { CACHE_TTL_S: '0' })
-  try {
-    viaWranglerDev = await clientFigures(dev.url, 'via wrangler dev')
-  } finally {
-    await dev.stop()
-  }
-}
+const peakNode = probed ? nodeSimdPeak() : NaN
+const measured = results({ client, cold, probe: probed, peakNode })
+console.log(renderEdgeBench(measured))
 
-const cold = await coldStarts(bundle, opts.cold, {})
-const coldOrt = await coldStarts(ortBundle, opts.cold, { HEAD_BACKEND: 'ort' })
-
-const probeServer = await serveBundle(probeBundle, { CACHE_TTL_S: '0' })
-type Blocks = { per_request_ms: number[] }
-let own: Blocks
-let baseline: Blocks
-let steps: Record<string, number>
-const heads: { backend: string; l: number; h: number; ms: number; gflops: number }[] = []
-let peak: number[]
-let loads: Record<string, number[]>
-try {
-  const post = { method: 'POST', body }
-  await probe<Blocks>(probeServer.url, '/probe/app?n=200', post) // the LRU, the JIT
-  own = await probe<Blocks>(probeServer.url, `/probe/app?n=${opts.requests}`, post)
-  baseline = await probe<Blocks>(probeServer.url, `/probe/baseline?n=${opts.requests}`)
-  steps = await probe(probeServer.url, `/probe/steps?n=${opts.requests}`, post)
-  const arch = manifest.models.edge_head.weights!.architecture as unknown as Parameters<typeof headFlops>[0]
-  for (const backend of ['kernel', 'ort'])
-    for (const l of [50, 100, 200]) {
-      const r = await probe<{ per_call_ms: number[] }>(
-        probeServer.url,
-        `/probe/head?backend=${backend}&l=${l}&h=20&n=1000`,
-      )
-      const ms = median(r.per_call_ms)
-      heads.push({ backend, l, h: 20, ms, gflops: headFlops(arch, l, 20) / (ms * 1e6) })
-    }
-  peak = (await probe<{ gflops: number[] }>(probeServer.url, '/probe/peak?n=20')).gflops
-  loads = { kernel: [], ort: [] }
-  for (const backend of ['kernel', 'ort'] as const)
-    for (let i = 0; i < 3; i++)
-      loads[backend].push(
-        (await probe<{ first_score_ms: number }>(probeServer.url, `/probe/load?backend=${backend}`)).first_score_ms,
-      )
-} finally {
-  await probeServer.dispose()
-}
-
-// ---- report --------------------------------------------------------------------------------
-
-/** The worker's own part of a cold first request: its total minus the KV time, per isolate, median. */
-const coldOwnMs = (c: { total: number[]; kv: number[] }) => median(c.total.map((t, i) => t - c.kv[i]))
-const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : 'n/a')
-const kib = (b: number) => `${(b / 1024).toFixed(1)} KiB`
-
-function printClient(title: string, figures: Record<string, RouteFigures>) {
-  console.log(`\n${title}`)
-  console.log(
-    `  ${'route'.padEnd(26)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)}   ${connections.map((c) => `${c} conn`.padStart(9)).join(' ')}  (req/s)`,
-  )
-  for (const [name, r] of Object.entries(figures))
-    console.log(
-      `  ${name.padEnd(26)} ${f2(r.p50).padStart(8)} ${f2(r.p99).padStart(8)}   ${connections.map((c) => r.rps[c].toFixed(0).padStart(9)).join(' ')}`,
-    )
-  const rr = figures['rerank, cache miss']
-  const hz = figures['/healthz (one KV read)']
-  console.log(
-    `  rerank vs /healthz: ${connections.map((c) => `${((100 * rr.rps[c]) / hz.rps[c]).toFixed(0)} % at ${c}`).join(', ')}; p99 ${f2(rr.p99)} vs ${f2(hz.p99)} ms`,
-  )
-}
-
-printClient(
-  `client figures, workerd through Miniflare (one connection: n=${opts.requests}; throughput: ${opts.seconds}s each):`,
-  viaMiniflare,
-)
-if (viaWranglerDev) printClient('client figures, through wrangler dev:', viaWranglerDev)
-
-const ownMs = own.per_request_ms
-console.log(
-  `\nthe worker's own time per request, in the isolate (app.fetch in a loop, records in the LRU; blocks of 100):`,
-)
-console.log(
-  `  per request   p50 ${f2(median(ownMs))} ms   p99 ${f2(percentile(ownMs, 99))} ms   (${ownMs.length} blocks)`,
-)
-const stepSum = Object.values(steps).reduce((a, b) => a + b, 0)
-for (const [name, ms] of Object.entries(steps))
-  console.log(`  ${name.padEnd(20)} ${(ms * 1000).toFixed(0).padStart(6)} µs`)
-console.log(
-  `  ${'the rest'.padEnd(20)} ${((median(ownMs) - stepSum) * 1000).toFixed(0).padStart(6)} µs  (middleware, routing, the log line)`,
-)
-console.log(
-  `  an unknown route, for comparison: p50 ${(median(baseline.per_request_ms) * 1000).toFixed(0)} µs (the middleware and the log line alone)`,
-)
-
-const peakMedian = median(peak)
-const peakNode = nodeSimdPeak()
-console.log(
-  `\nhead compute alone (H = 20), against this machine's WASM SIMD peak ${f2(peakMedian)} GFLOP/s (f32x4 mul+add loop in workerd):`,
-)
-for (const h of heads)
-  console.log(
-    `  ${h.backend.padEnd(6)} L=${String(h.l).padEnd(4)} ${f2(h.ms).padStart(6)} ms  ${f2(h.gflops).padStart(6)} GFLOP/s  ${((100 * h.gflops) / peakMedian).toFixed(0).padStart(3)} % of peak`,
-  )
-console.log(
-  `  the same peak loop in Node on this machine: ${f2(peakNode)} GFLOP/s (the kernel at L=100 is ${((100 * heads[1].gflops) / peakNode).toFixed(0)} % of that)`,
-)
-console.log(
-  `  a fresh head's load + first score: kernel ${f2(median(loads.kernel))} ms, ort ${f2(median(loads.ort))} ms`,
-)
-
-console.log(
-  `\ncold start: the first /v1/rerank of a fresh isolate (${opts.cold} fresh workerd; local KV service warmed from Node):`,
-)
-for (const [name, c] of [
-  ['default build (kernel)', cold],
-  ['ort build', coldOrt],
-] as const)
-  console.log(
-    `  ${name.padEnd(24)} client p50 ${f2(median(c.client)).padStart(7)} ms (max ${f2(Math.max(...c.client))})   worker total ${f2(median(c.total))}, kv ${f2(median(c.kv))}, own ${f2(coldOwnMs(c))}, head ${f2(median(c.infer))} ms   workerd start ${f2(median(c.ready))} ms`,
-  )
-
-console.log(`\nbundle (wrangler deploy --dry-run --outdir; gzip -9 per module):`)
-for (const [name, b] of [
-  ['default build', bundle],
-  ['ort build', ortBundle],
-] as const) {
-  console.log(`  ${name.padEnd(14)} ${kib(b.raw)} raw, ${kib(b.gzip)} gzip   (wrangler: ${b.wrangler ?? 'n/a'})`)
-  for (const f of b.files)
-    console.log(
-      `    ${f.name.replace(/^[0-9a-f]{40}-/, '').padEnd(34)} ${kib(f.bytes).padStart(12)} ${kib(f.gzip).padStart(12)}`,
-    )
-}
-
-mkdirSync(dirname(opts.json), { recursive: true })
-writeFileSync(
-  opts.json,
-  JSON.stringify(
-    {
-      synthetic: true,
-      when: new Date().toISOString(),
-      node: process.version,
-      request: { candidates: request.candidates.length, history: request.user.history.length },
-      // The headline figures (the default build), for docs and checks to read by name.
-      worker: {
-        own_ms_p50: median(ownMs),
-        own_ms_p99: percentile(ownMs, 99),
-        baseline_ms_p50: median(baseline.per_request_ms),
-      },
-      client: { miniflare: viaMiniflare, wrangler_dev: viaWranglerDev ?? null },
-      own_ms_blocks: ownMs,
-      baseline_ms_blocks: baseline.per_request_ms,
-      steps_ms: steps,
-      head: heads,
-      simd_peak_gflops: peak,
-      simd_peak_node_gflops: peakNode,
-      head_load_ms: loads,
-      cold: {
-        client_ms_p50: median(cold.client),
-        kv_ms: median(cold.kv),
-        own_ms: coldOwnMs(cold),
-        kernel: cold,
-        ort: coldOrt,
-      },
-      bundle: { default_gzip_kib: bundle.gzip / 1024, default: bundle, ort: ortBundle },
-    },
-    null,
-    2,
-  ) + '\n',
-)
-console.log(`\nwrote ${opts.json}`)
+if (client && cold && probed) {
+  mkdirSync(dirname(opts.json), { recursive: true })
+  writeFileSync(opts.json, JSON.stringify(measured, null, 2) + '\n')
+  console.log(`\nwrote ${opts.json}`)
+} else console.log(`\n--only ${opts.only}: ${opts.json} not written (it holds every part from one run)`)

@@ -1,0 +1,253 @@
+/**
+ * `npm run docs:figures`: the figures the README and docs/ quote, generated from the committed
+ * results (data/bench/*.json, models/metrics*.json) into marked blocks:
+ *
+ *   <!-- figures:NAME -->
+ *   …generated…
+ *   <!-- /figures:NAME -->
+ *
+ * `--check` rewrites nothing and fails on a block that differs from what the results give (a test
+ * runs it), so a page never quotes a figure its results file does not hold.
+ */
+import { readFileSync, writeFileSync } from 'node:fs'
+import { Command } from 'commander'
+import { renderEdgeBench, type EdgeResults } from '../bench/edge-report.ts'
+import { median } from '../bench/stats.ts'
+
+/** The pages that carry generated blocks. */
+export const PAGES = ['README.md', 'docs/edge.md', 'docs/origin.md']
+
+interface OriginRun {
+  batching: 'off' | 'on'
+  clients: number
+  p50: number
+  p99: number
+  rps: number
+  origin_cpu_ms_per_request: number
+  mean_batch: number
+}
+interface OriginResults {
+  when: string
+  node: string
+  seconds_per_run: number
+  gain: { end_to_end: Record<string, number>; model_alone_32: number }
+  runs: OriginRun[]
+}
+
+interface Sources {
+  edge: EdgeResults
+  origin: OriginResults
+  metrics: Metrics
+  /** The same chain on a second world (`--world-seed 2`). */
+  metrics2: Metrics
+}
+
+interface Ranker {
+  oracle_gain_share: number
+  history_oracle_gain_share: number
+  std?: { oracle_gain_share: number }
+}
+interface Metrics {
+  rankers: Record<string, Ranker>
+  flops: { armmt: number; head: number }
+  distillation: { head_gain_share_of_teacher: number; head_flops_share_of_teacher: number }
+}
+
+function readSources(): Sources {
+  const json = <T>(path: string) => JSON.parse(readFileSync(path, 'utf8')) as T
+  return {
+    edge: json<EdgeResults>('data/bench/edge.json'),
+    origin: json<OriginResults>('data/bench/origin.json'),
+    metrics: json<Metrics>('models/metrics.json'),
+    metrics2: json<Metrics>('models/metrics.world-seed2.json'),
+  }
+}
+
+// ---- the blocks ----------------------------------------------------------------------------
+
+const ms = (x: number) => `${x.toFixed(2)} ms`
+const verdict = (met: boolean) => (met ? 'met' : '**missed**')
+
+/** The edge against its targets (issue-set targets; the measured side from the committed run). */
+function edgeTargets({ edge }: Sources): string {
+  const rr = edge.client!.miniflare['rerank, cache miss']
+  const hz = edge.client!.miniflare['/healthz (one KV read)']
+  const share4 = rr.rps[4] / hz.rps[4]
+  const peak = median(edge.simd_peak_gflops!)
+  const kernel100 = edge.head!.find((h) => h.backend === 'kernel' && h.l === 100)!
+  const w = edge.worker!
+  const cold = edge.cold!
+  const rows: [string, string, string, boolean][] = [
+    [
+      "the worker's own time per request, in the isolate",
+      '≤ 0.3 ms',
+      `${ms(w.own_ms_p50)} p50 (${ms(w.own_ms_p99)} p99); a bare Hono app on the same exchange: ${ms(w.floor_ms_p50)}`,
+      w.own_ms_p50 <= 0.3,
+    ],
+    [
+      "a fresh isolate's first rerank: the worker's own part (total − KV)",
+      '≤ 5 ms',
+      `${ms(cold.own_ms)} (at the client ${ms(cold.client_ms_p50)}, of which local KV ${ms(cold.kv_ms)})`,
+      cold.own_ms <= 5,
+    ],
+    [
+      'bundle, default build',
+      '≤ 200 KB gzip',
+      `${edge.bundle.default_gzip_kib.toFixed(1)} KiB gzip`,
+      edge.bundle.default_gzip_kib * 1024 <= 200_000,
+    ],
+    ['req/s at 4 connections vs `/healthz`', '≥ 90 %', `${(100 * share4).toFixed(0)} %`, share4 >= 0.9],
+    [
+      'head compute vs the WASM SIMD peak (L = 100)',
+      '≥ 60 %',
+      `${((100 * kernel100.gflops) / peak).toFixed(0)} % of the in-workerd loop (${((100 * kernel100.gflops) / edge.simd_peak_node_gflops!).toFixed(0)} % of the same loop in Node)`,
+      kernel100.gflops / peak >= 0.6,
+    ],
+  ]
+  return [
+    `\`npm run bench:edge\`, ${edge.when.slice(0, 10)}, Node ${edge.node}, ${edge.request.candidates} candidates and ${edge.request.history} history items, SYNTHETIC world (\`data/bench/edge.json\`):`,
+    '',
+    '| what | target | measured | |',
+    '|---|---|---|---|',
+    ...rows.map(([what, target, measured, met]) => `| ${what} | ${target} | ${measured} | ${verdict(met)} |`),
+  ].join('\n')
+}
+
+/** The benchmark's full report, as it printed. */
+function edgeBench({ edge }: Sources): string {
+  return ['```', renderEdgeBench(edge), '```'].join('\n')
+}
+
+const RESULT_ROWS: [key: string, label: string, flops?: 'armmt' | 'head'][] = [
+  ['retrieval', 'retrieval order'],
+  ['crowd_oracle', 'crowd oracle (a reference)'],
+  ['armmt', '**ARMMT teacher** (origin)', 'armmt'],
+  ['armmt_history_hidden', 'ARMMT, every history hidden'],
+  ['head', '**edge head** (distilled)', 'head'],
+  ['head_history_hidden', 'edge head, every history hidden'],
+  ['history_oracle', 'history oracle (a reference)'],
+]
+
+/** Each ranker's share of the oracle's gain, test split, mean ± std over the seeds. */
+function results({ metrics }: Sources): string {
+  const f3 = (x: number) => (x === 0 ? '0' : x.toFixed(3))
+  const row = ([key, label, flops]: (typeof RESULT_ROWS)[number]) => {
+    const r = metrics.rankers[key]
+    const share = r.std ? `${f3(r.oracle_gain_share)} ± ${f3(r.std.oracle_gain_share)}` : f3(r.oracle_gain_share)
+    const bold = label.startsWith('**') ? `**${share}**` : share
+    const cost = flops ? `${(metrics.flops[flops] / 1e6).toFixed(1)} M` : ''
+    return `| ${label} | ${bold} | ${f3(r.history_oracle_gain_share)} | ${cost} |`
+  }
+  return [
+    "| ranker | share of the oracle's gain | of `history_oracle`'s | FLOPs / request |",
+    '|---|---|---|---|',
+    ...RESULT_ROWS.map(row),
+  ].join('\n')
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(1)} %`
+
+/** The results table's reading against the targets: the teacher, what the history is worth, the head. */
+function resultsSummary({ metrics, metrics2 }: Sources): string {
+  const r = metrics.rankers
+  const teacher = r.armmt.oracle_gain_share
+  const ofHistoryOracle = r.armmt.history_oracle_gain_share
+  const points = (a: string, b: string) => (100 * (r[a].oracle_gain_share - r[b].oracle_gain_share)).toFixed(0)
+  const kept = metrics.distillation.head_gain_share_of_teacher
+  const kept2 = metrics2.distillation.head_gain_share_of_teacher
+  return [
+    `The teacher reaches ${teacher.toFixed(3)} of the oracle's gain, ${pct(ofHistoryOracle)} of \`history_oracle\`'s`,
+    `(target 0.55, 70 %: ${verdict(teacher >= 0.55 && ofHistoryOracle >= 0.7)}). The history is worth`,
+    `${points('armmt', 'armmt_history_hidden')} points to it and ${points('head', 'head_history_hidden')} to the head,`,
+    `which keeps ${pct(kept)} of its gain (target 95 %: ${verdict(kept >= 0.95)}) at`,
+    `${pct(metrics.distillation.head_flops_share_of_teacher)} of its FLOPs. On a second world (\`--world-seed 2\`,`,
+    `\`models/metrics.world-seed2.json\`) the teacher gets ${metrics2.rankers.armmt.oracle_gain_share.toFixed(3)} and the`,
+    `head ${metrics2.rankers.head.oracle_gain_share.toFixed(3)}, ${pct(kept2)} of it (${verdict(kept2 >= 0.95)}).`,
+  ].join('\n')
+}
+
+/** Each origin run of `bench:origin`: batching off and on, by client count. */
+function originRuns({ origin }: Sources): string {
+  const row = (r: OriginRun) =>
+    `| ${r.batching} | ${r.clients} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.rps.toFixed(0)} | ${r.origin_cpu_ms_per_request.toFixed(2)} | ${r.mean_batch.toFixed(1)} |`
+  const gains = Object.entries(origin.gain.end_to_end)
+    .map(([clients, g]) => `${g.toFixed(2)}× at ${clients} clients`)
+    .join(', ')
+  return [
+    `\`npm run bench:origin\`, ${origin.when.slice(0, 10)}, Node ${origin.node}, ${origin.seconds_per_run} s per run, SYNTHETIC catalog (\`data/bench/origin.json\`):`,
+    '',
+    '| batching | clients | p50 ms | p99 ms | req/s | origin CPU ms / request | mean batch |',
+    '|---|---|---|---|---|---|---|',
+    ...origin.runs.map(row),
+    '',
+    `Batching's end-to-end gain: ${gains}; the model alone, 32 requests per call against one: ${origin.gain.model_alone_32.toFixed(2)}× (the ceiling, same run).`,
+  ].join('\n')
+}
+
+function originTargets({ origin }: Sources): string {
+  const at = (batching: string, clients: number) =>
+    origin.runs.find((r) => r.batching === batching && r.clients === clients)!
+  const worst1 = Math.max(at('off', 1).p50, at('on', 1).p50)
+  const gain32 = origin.gain.end_to_end['32']
+  return [
+    '| what | target | measured | |',
+    '|---|---|---|---|',
+    `| p50 at 1 client, CPU | ≤ 15 ms | ${ms(at('off', 1).p50)} with batching off, ${ms(at('on', 1).p50)} on | ${verdict(worst1 <= 15)} |`,
+    `| batching at 32 clients | ≥ 3× the unbatched req/s | ${gain32.toFixed(2)}× (the model alone: ${origin.gain.model_alone_32.toFixed(2)}×) | ${verdict(gain32 >= 3)} |`,
+  ].join('\n')
+}
+
+export const BLOCKS: Record<string, (s: Sources) => string> = {
+  'origin-runs': originRuns,
+  'origin-targets': originTargets,
+  'edge-targets': edgeTargets,
+  'edge-bench': edgeBench,
+  results,
+  'results-summary': resultsSummary,
+}
+
+// ---- pages ---------------------------------------------------------------------------------
+
+const BLOCK = /(<!-- figures:([\w-]+) -->\n)([\s\S]*?)(<!-- \/figures:\2 -->)/g
+
+/** A page with every block regenerated; throws on a block this script does not know. */
+export function regenerate(text: string, sources: Sources, page: string): string {
+  return text.replace(BLOCK, (_all, open: string, name: string, _old: string, close: string) => {
+    const block = BLOCKS[name]
+    if (!block) throw new Error(`${page}: unknown figures block "${name}" (known: ${Object.keys(BLOCKS).join(', ')})`)
+    return `${open}${block(sources)}\n${close}`
+  })
+}
+
+/** The pages whose blocks differ from what the committed results give. */
+export function stalePages(sources: Sources = readSources()): string[] {
+  return PAGES.filter((page) => {
+    const text = readFileSync(page, 'utf8')
+    return regenerate(text, sources, page) !== text
+  })
+}
+
+function main() {
+  const opts = new Command('docs:figures')
+    .option('--check', 'change nothing; fail if a page is stale')
+    .allowExcessArguments(false)
+    .parse()
+    .opts<{ check?: boolean }>()
+  const sources = readSources()
+  if (opts.check) {
+    const stale = stalePages(sources)
+    if (stale.length) {
+      console.error(`docs:figures: stale figures in ${stale.join(', ')} (npm run docs:figures mends them)`)
+      process.exit(1)
+    }
+    console.log('docs:figures: every generated block matches the committed results')
+    return
+  }
+  for (const page of PAGES) {
+    const text = readFileSync(page, 'utf8')
+    const next = regenerate(text, sources, page)
+    if (next !== text) (writeFileSync(page, next), console.log(`docs:figures: wrote ${page}`))
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) main()
