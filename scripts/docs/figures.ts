@@ -46,6 +46,8 @@ interface Ranker {
   oracle_gain_share: number
   history_oracle_gain_share: number
   std?: { oracle_gain_share: number }
+  /** The training seeds the figure is the mean over. */
+  seeds?: number[]
 }
 interface Metrics {
   rankers: Record<string, Ranker>
@@ -133,7 +135,10 @@ function results({ metrics }: Sources): string {
   const f3 = (x: number) => (x === 0 ? '0' : x.toFixed(3))
   const row = ([key, label, flops]: (typeof RESULT_ROWS)[number]) => {
     const r = metrics.rankers[key]
-    const share = r.std ? `${f3(r.oracle_gain_share)} ± ${f3(r.std.oracle_gain_share)}` : f3(r.oracle_gain_share)
+    const share =
+      r.std && (r.seeds?.length ?? 0) > 1
+        ? `${f3(r.oracle_gain_share)} ± ${f3(r.std.oracle_gain_share)}`
+        : f3(r.oracle_gain_share)
     const bold = label.startsWith('**') ? `**${share}**` : share
     const cost = flops ? `${(metrics.flops[flops] / 1e6).toFixed(1)} M` : ''
     return `| ${label} | ${bold} | ${f3(r.history_oracle_gain_share)} | ${cost} |`

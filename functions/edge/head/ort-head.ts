@@ -36,8 +36,8 @@ async function createSession(wasm: WebAssembly.Module, model: Uint8Array): Promi
       ? instantiate(source, imports)
       : { module: wasm, instance: await instantiate(wasm, imports) }) as typeof WebAssembly.instantiate
   try {
-    // Graph optimizations buy nothing measurable on a 0.13 MB head, and skipping them shortens the
-    // session creation a cold isolate pays for (bench:edge: cold start ~410 → ~365 ms here).
+    // Graph optimizations buy nothing measurable on a head this small, and skipping them shortens
+    // the session creation a cold isolate pays for (bench:edge's cold start of the ort build).
     return await ort.InferenceSession.create(model, {
       executionProviders: ['wasm'],
       graphOptimizationLevel: 'disabled',
