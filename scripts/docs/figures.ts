@@ -12,10 +12,11 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { Command } from 'commander'
 import { renderEdgeBench, type EdgeResults } from '../bench/edge-report.ts'
+import type { WorldFigures } from '../bench/world.ts'
 import { median } from '../bench/stats.ts'
 
 /** The pages that carry generated blocks. */
-export const PAGES = ['README.md', 'docs/edge.md', 'docs/origin.md']
+export const PAGES = ['README.md', 'docs/edge.md', 'docs/origin.md', 'docs/world.md']
 
 interface OriginRun {
   batching: 'off' | 'on'
@@ -34,7 +35,15 @@ interface OriginResults {
   runs: OriginRun[]
 }
 
+interface WorldResults {
+  when: string
+  node: string
+  seed: number
+  presets: Record<string, WorldFigures>
+}
+
 interface Sources {
+  world: WorldResults
   edge: EdgeResults
   origin: OriginResults
   metrics: Metrics
@@ -53,11 +62,13 @@ interface Metrics {
   rankers: Record<string, Ranker>
   flops: { armmt: number; head: number }
   distillation: { head_gain_share_of_teacher: number; head_flops_share_of_teacher: number }
+  stage_seconds: Record<string, number>
 }
 
 function readSources(): Sources {
   const json = <T>(path: string) => JSON.parse(readFileSync(path, 'utf8')) as T
   return {
+    world: json<WorldResults>('data/bench/world.json'),
     edge: json<EdgeResults>('data/bench/edge.json'),
     origin: json<OriginResults>('data/bench/origin.json'),
     metrics: json<Metrics>('models/metrics.json'),
@@ -202,7 +213,34 @@ function originTargets({ origin }: Sources): string {
   ].join('\n')
 }
 
+/** Each preset's world: its counts, and what generating it took. */
+function worldSizes({ world }: Sources): string {
+  const n = (x: number) => x.toLocaleString('en-US')
+  const row = ([preset, w]: [string, WorldFigures]) =>
+    `| \`${preset}\` | ${n(w.counts.items)} (${n(w.counts.families)}) | ${w.counts.categories} | ${n(w.counts.users)} | ${n(w.counts.queries)} | ${n(w.counts.sessions)} | ${n(w.counts.candidates)} | ${w.seconds.toFixed(1)} s | ${w.disk_mb.toFixed(1)} MB | ${w.peak_rss_mb.toFixed(0)} MB |`
+  return [
+    `\`npm run bench:world\`, ${world.when.slice(0, 10)}, Node ${world.node}, seed ${world.seed} (\`data/bench/world.json\`; each world generated from scratch by \`npm run world\`'s command under GNU time):`,
+    '',
+    '| preset | items (families) | categories | users | queries | sessions | candidates | time | disk | peak RSS |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+    ...Object.entries(world.presets).map(row),
+  ].join('\n')
+}
+
+/** How long the committed release took to train, stage by stage. */
+function trainingTime({ metrics }: Sources): string {
+  const stages = Object.entries(metrics.stage_seconds)
+  const total = stages.reduce((sum, [, s]) => sum + s, 0)
+  return [
+    `The committed release (\`--preset default\`) took ${(total / 60).toFixed(0)} min on this 2-core machine:`,
+    stages.map(([stage, s]) => `${stage} ${s.toLocaleString('en-US')} s`).join(', '),
+    '(`models/metrics.json` → `stage_seconds`).',
+  ].join(' ')
+}
+
 export const BLOCKS: Record<string, (s: Sources) => string> = {
+  'training-time': trainingTime,
+  'world-sizes': worldSizes,
   'origin-runs': originRuns,
   'origin-targets': originTargets,
   'edge-targets': edgeTargets,
