@@ -33,7 +33,7 @@ export function edgeApp(heads: HeadBackends) {
       await next()
     })
     .use(timing({ autoEnd: true }))
-    .use(requestLog)
+    .use(requestLog())
     // Browsers from CORS_ORIGINS only (none by default); storefront code may read the answer's headers.
     .use(
       '/v1/*',

@@ -14,6 +14,8 @@ import type { OriginService } from './service.ts'
 export interface OriginAppOptions {
   /** The bearer token /v1 and /v2 inference require; undefined serves them to anyone. */
   token?: string
+  /** Where the request log's lines go (http/request-log.ts). @default console.log */
+  log?: (line: string) => void
 }
 
 const unauthorized = (detail: string) => (c: Context) =>
@@ -41,11 +43,11 @@ const drainGuard = (origin: { readonly draining: boolean }) =>
  * @example
  * const app = createOriginApp(service, { token: process.env.ORIGIN_TOKEN })
  */
-export function createOriginApp(service: OriginService, { token }: OriginAppOptions = {}) {
+export function createOriginApp(service: OriginService, { token, log }: OriginAppOptions = {}) {
   const app = new Hono<OriginEnv>()
     .use(requestId())
     .use(timing({ autoEnd: true }))
-    .use(requestLog)
+    .use(requestLog({ write: log }))
     .use(drainGuard(service))
   if (token) {
     const auth = bearerAuth({

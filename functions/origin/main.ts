@@ -29,7 +29,11 @@ export function backendFor(config: OriginConfig, modelFile: string): () => Promi
  * const origin = await launchOrigin(originConfig(process.env), { manifest, catalog, encoder })
  * await origin.stop()
  */
-export async function launchOrigin(config: OriginConfig, release: OriginRelease): Promise<RunningOrigin> {
+export async function launchOrigin(
+  config: OriginConfig,
+  release: OriginRelease,
+  { log }: { log?: (line: string) => void } = {},
+): Promise<RunningOrigin> {
   const service = new OriginService({
     ...release,
     model: config.TEACHER_MODEL,
@@ -43,6 +47,7 @@ export async function launchOrigin(config: OriginConfig, release: OriginRelease)
     token: config.ORIGIN_TOKEN,
     port: config.PORT,
     host: config.HOST,
+    log,
   })
   try {
     await origin.loaded

@@ -18,6 +18,8 @@ export interface StartOptions {
   host?: string
   /** How long a stop waits for in-flight requests before closing their connections, ms. */
   drainMs?: number
+  /** Where the request log's lines go. @default console.log */
+  log?: (line: string) => void
 }
 
 export interface RunningOrigin {
@@ -37,8 +39,9 @@ export async function startOrigin({
   port = 8788,
   host = '127.0.0.1',
   drainMs = 10_000,
+  log,
 }: StartOptions): Promise<RunningOrigin> {
-  const app = createOriginApp(service, { token })
+  const app = createOriginApp(service, { token, log })
   const server = await new Promise<ServerType>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port, hostname: host }, () => resolve(s))
     s.once('error', reject)

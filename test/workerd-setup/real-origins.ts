@@ -7,6 +7,7 @@
  *   narrow       a queue of one and a 2 s window: a second concurrent request finds it full
  *   restartable  POST <control>/restartable/stop|start
  */
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { TestProject } from 'vitest/node'
@@ -32,10 +33,21 @@ const SETTINGS: Record<Name, Record<string, string>> = {
   restartable: {},
 }
 
+/** The origins' request logs go to a file, not the test output: expected noise, there when a test fails. */
+function requestLogFile(project: TestProject): (line: string) => void {
+  const file = `.test-results/origins-${project.name}.log`
+  mkdirSync('.test-results', { recursive: true })
+  writeFileSync(file, '')
+  return (line) => appendFileSync(file, line + '\n')
+}
+
 export default async function setup(project: TestProject) {
   const parts = syntheticOriginRelease('models', 'data/worlds/default')
+  const log = requestLogFile(project)
   const start = (name: Name, port = 0) =>
-    launchOrigin(originConfig({ ORIGIN_TOKEN: ORIGIN_TEST_TOKEN, PORT: String(port), ...SETTINGS[name] }), parts)
+    launchOrigin(originConfig({ ORIGIN_TOKEN: ORIGIN_TEST_TOKEN, PORT: String(port), ...SETTINGS[name] }), parts, {
+      log,
+    })
   const origins = new Map<Name, RunningOrigin>()
   try {
     for (const name of Object.keys(SETTINGS) as Name[]) origins.set(name, await start(name))

@@ -15,7 +15,7 @@ describe('the shared error path', () => {
   it('an unhandled error is a problem+json 500, and its log line carries the request id', async () => {
     const app = new Hono()
       .use(requestId())
-      .use(requestLog)
+      .use(requestLog())
       .get('/boom', () => {
         throw new Error('kaput')
       })
@@ -37,7 +37,7 @@ describe('the shared error path', () => {
 
 /** The body and the log line of a problem built by `respond` inside a Hono route. */
 async function problemOf(respond: (c: Context) => Response) {
-  const app = new Hono().use(requestId()).use(requestLog).post('/p', respond)
+  const app = new Hono().use(requestId()).use(requestLog()).post('/p', respond)
   const log = vi.spyOn(console, 'log').mockImplementation(() => {})
   try {
     const res = await app.request('/p', { method: 'POST' })
