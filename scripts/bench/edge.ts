@@ -232,7 +232,7 @@ async function measureCold(bundle: Bundle, ortBundle: Bundle): Promise<ColdPart>
 type Blocks = { per_request_ms: number[]; cpu_ms_per_request?: number }
 
 /** A probe loop, with the workerd process's CPU time per request it ran (the probe's 20 untimed
- *  warm-up runs included): a figure a busy machine disturbs far less than the loop's wall time. */
+ *  warm-up runs included): it leaves out other processes' turns on the cores, which wall time counts. */
 async function withCpu(loop: () => Promise<Blocks>): Promise<Blocks> {
   const before = workerdCpuMs()
   const blocks = await loop()

@@ -1,7 +1,8 @@
 /**
  * CPU time of process trees, from Linux's /proc: what a measured run cost the processes doing the
- * work, whatever else the machine was doing meanwhile (wall time on a busy 2-core machine counts
- * the other processes' turns too). Ticks are 10 ms, so these suit runs of seconds. NaN off Linux.
+ * work. Wall time on a busy 2-core machine also counts the other processes' turns; CPU time does
+ * not (though they still slow it through shared caches). Ticks are 10 ms, so these suit runs of
+ * seconds. NaN off Linux.
  */
 import { readdirSync, readFileSync } from 'node:fs'
 
