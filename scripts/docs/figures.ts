@@ -9,14 +9,24 @@
  * `--check` rewrites nothing and fails on a block that differs from what the results give (a test
  * runs it), so a page never quotes a figure its results file does not hold.
  */
-import { readFileSync, writeFileSync } from 'node:fs'
+import { readFileSync, statSync, writeFileSync } from 'node:fs'
 import { Command } from 'commander'
 import { renderEdgeBench, type EdgeResults } from '../bench/edge-report.ts'
 import type { WorldFigures } from '../bench/world.ts'
+import type { EmbedRun } from '../bench/embed.ts'
 import { median } from '../bench/stats.ts'
 
 /** The pages that carry generated blocks. */
-export const PAGES = ['README.md', 'docs/edge.md', 'docs/origin.md', 'docs/world.md']
+export const PAGES = [
+  'README.md',
+  'docs/edge.md',
+  'docs/origin.md',
+  'docs/world.md',
+  'docs/training.md',
+  'docs/evaluation.md',
+  'docs/operations.md',
+  'docs/catalog.md',
+]
 
 interface OriginRun {
   batching: 'off' | 'on'
@@ -42,8 +52,21 @@ interface WorldResults {
   presets: Record<string, WorldFigures>
 }
 
+interface EmbedResults {
+  when: string
+  node: string
+  cpus: number
+  load_before: number
+  catalog: { items: number; queries: number }
+  batch: number
+  output: { records: number; files: string[] }
+  runs: EmbedRun[]
+  median_items_per_s: number
+}
+
 interface Sources {
   world: WorldResults
+  embed: EmbedResults
   edge: EdgeResults
   origin: OriginResults
   metrics: Metrics
@@ -51,10 +74,11 @@ interface Sources {
   metrics2: Metrics
 }
 
-interface Ranker {
+type Metric = 'ndcg@10_true' | 'oracle_gain_share' | 'history_oracle_gain_share' | 'auc' | 'gauc'
+interface Ranker extends Record<Metric, number> {
   oracle_gain_share: number
   history_oracle_gain_share: number
-  std?: { oracle_gain_share: number }
+  std?: Record<Metric, number>
   /** The training seeds the figure is the mean over. */
   seeds?: number[]
 }
@@ -63,12 +87,19 @@ interface Metrics {
   flops: { armmt: number; head: number }
   distillation: { head_gain_share_of_teacher: number; head_flops_share_of_teacher: number }
   stage_seconds: Record<string, number>
+  world: { seed: number }
+  two_tower: Record<string, { 'recall@100': number; 'ndcg@10': number; queries: number; train_seconds: number }>
+  embeddings: { items: { rows: number } }
+  personalization: { armmt: number; head: number }
+  train_seconds: Record<string, number[]>
+  parity_max_abs_diff: Record<string, number>
 }
 
 function readSources(): Sources {
   const json = <T>(path: string) => JSON.parse(readFileSync(path, 'utf8')) as T
   return {
     world: json<WorldResults>('data/bench/world.json'),
+    embed: json<EmbedResults>('data/bench/embed.json'),
     edge: json<EdgeResults>('data/bench/edge.json'),
     origin: json<OriginResults>('data/bench/origin.json'),
     metrics: json<Metrics>('models/metrics.json'),
@@ -238,6 +269,174 @@ function trainingTime({ metrics }: Sources): string {
   ].join(' ')
 }
 
+const n = (x: number) => x.toLocaleString('en-US')
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length
+/** A figure to `digits` places; 0 and 1 (retrieval's and the oracle's by definition) as they are. */
+const fx = (x: number, digits: number) => (Number.isInteger(x) ? String(x) : x.toFixed(digits))
+/** A ranker's metric, ± the std over its seeds when there are several. */
+function withStd(r: Ranker, m: Metric, digits: number): string {
+  return r.std && (r.seeds?.length ?? 0) > 1 ? `${fx(r[m], digits)} ± ${r.std[m].toFixed(digits)}` : fx(r[m], digits)
+}
+
+const TWO_TOWER_ROWS: [key: string, label: string][] = [
+  ['text', 'text only'],
+  ['image', 'image only'],
+  ['concat', 'naive concat'],
+  ['fusion', 'fusion (two-stage)'],
+]
+
+/** The two-tower ablation over the whole catalog, and whether the paper's order holds. */
+function twoTower({ metrics }: Sources): string {
+  const t = metrics.two_tower
+  const best = Math.max(...Object.values(t).map((v) => v['recall@100']))
+  const row = ([key, label]: (typeof TWO_TOWER_ROWS)[number]) => {
+    const v = t[key]
+    const recall = v['recall@100'].toFixed(4)
+    return `| ${label} | ${v['recall@100'] === best ? `**${recall}**` : recall} | ${v['ndcg@10'].toFixed(4)} | ${v.train_seconds.toFixed(0)} s |`
+  }
+  const order = (m: 'recall@100' | 'ndcg@10') =>
+    t.text[m] < t.concat[m] && t.concat[m] < t.fusion[m] ? 'holds' : '**does not hold**'
+  return [
+    `Default preset, world seed ${metrics.world.seed}: ${n(t.fusion.queries)} test queries with a click, each scored against all ${n(metrics.embeddings.items.rows)} items (\`models/metrics.json\` → \`two_tower\`):`,
+    '',
+    '| item tower | Recall@100 | NDCG@10 | train time |',
+    '|---|---|---|---|',
+    ...TWO_TOWER_ROWS.map(row),
+    '',
+    `The paper's order, text-only < concat < fusion, ${order('recall@100')} on Recall@100 and ${order('ndcg@10')} on NDCG@10.`,
+  ].join('\n')
+}
+
+const RERANK_ROWS: [key: string, label: string, budget: string][] = [
+  ['retrieval', 'retrieval order', ''],
+  ['armmt', '**ARMMT (teacher)**', 'full'],
+  ['armmt_history_hidden', 'ARMMT seed 1, every history hidden (diagnostic)', 'full'],
+  ['head', '**edge head** (distilled from the seed-1 teacher)', 'full'],
+  ['head_history_hidden', 'edge head seed 1, every history hidden (diagnostic)', 'full'],
+  ['pointwise_text', 'pointwise MLP, text only', 'table'],
+  ['prm', 'PRM-style list transformer, text + image', 'table'],
+  ['armmt_no_cafu', 'ARMMT without CAFU', 'table'],
+  ['armmt_no_aux', 'ARMMT without the auxiliary task', 'table'],
+  ['armmt_table', 'ARMMT', 'table'],
+  ['crowd_oracle', 'crowd oracle (truth for the average user; a reference, not a model)', ''],
+  ['history_oracle', 'history oracle (tastes estimated from the history; a reference)', ''],
+  ['oracle', 'oracle', ''],
+]
+
+/** Every re-ranker and reference on the test split: NDCG, shares, AUCs, train time per seed. */
+function rerankResults({ metrics }: Sources): string {
+  const row = ([key, label, budget]: (typeof RERANK_ROWS)[number]) => {
+    const r = metrics.rankers[key]
+    const share = withStd(r, 'oracle_gain_share', 3)
+    const seconds = metrics.train_seconds[key]
+    return `| ${label} | ${budget} | ${withStd(r, 'ndcg@10_true', 4)} | ${label.startsWith('**') ? `**${share}**` : share} | ${fx(r.history_oracle_gain_share, 3)} | ${withStd(r, 'auc', 4)} | ${withStd(r, 'gauc', 4)} | ${seconds ? `${n(Math.round(mean(seconds)))} s` : ''} |`
+  }
+  return [
+    '| ranker | budget | NDCG@10 (true) | share of oracle gain | of history | AUC | GAUC | train time / seed |',
+    '|---|---|---|---|---|---|---|---|',
+    ...RERANK_ROWS.map(row),
+  ].join('\n')
+}
+
+/** What a request costs each model, the ONNX files' sizes, and their parity with PyTorch. */
+function rerankCost({ metrics }: Sources): string {
+  const f = metrics.flops
+  const mb = (file: string) => (statSync(`models/onnx/${file}`).size / 1e6).toFixed(2)
+  const parity = (model: string) => metrics.parity_max_abs_diff[model].toExponential(1)
+  return [
+    `Cost per request (100 candidates, 20 history items; torch's profiler FLOP count): teacher ${(f.armmt / 1e6).toFixed(1)} M FLOPs,`,
+    `head ${(f.head / 1e6).toFixed(1)} M (${pct(metrics.distillation.head_flops_share_of_teacher)}). ONNX sizes: teacher ${mb('armmt.onnx')} MB, head ${mb('edge_head.onnx')} MB.`,
+    `Parity, max |onnxruntime-node − PyTorch| (lists of 20 and 100 padded together): teacher ${parity('armmt')}, head ${parity('edge_head')}.`,
+  ].join('\n')
+}
+
+const WORLD2_ROWS: [key: string, label: string][] = [
+  ['crowd_oracle', 'crowd oracle (reference)'],
+  ['history_oracle', 'history oracle (reference)'],
+  ['armmt', '**ARMMT teacher**'],
+  ['armmt_history_hidden', 'ARMMT, every history hidden'],
+  ['head', '**edge head**'],
+  ['head_history_hidden', 'edge head, every history hidden'],
+]
+
+/** World seed 1 beside world seed 2: the shares, what the history is worth there, the run's time. */
+function secondWorld({ metrics, metrics2 }: Sources): string {
+  const row = ([key, label]: (typeof WORLD2_ROWS)[number]) => {
+    const [a, b] = [metrics.rankers[key], metrics2.rankers[key]]
+    return `| ${label} | ${withStd(a, 'oracle_gain_share', 3)} | ${withStd(b, 'oracle_gain_share', 3)} | ${a.history_oracle_gain_share.toFixed(3)} | ${b.history_oracle_gain_share.toFixed(3)} |`
+  }
+  const r2 = metrics2.rankers
+  const points = (x: number) => (100 * x).toFixed(1)
+  const kept2 = metrics2.distillation.head_gain_share_of_teacher
+  const st = metrics2.stage_seconds
+  const total = Object.values(st).reduce((a, b) => a + b, 0)
+  return [
+    '| ranker | share, world 1 | share, world 2 | of history, world 1 | of history, world 2 |',
+    '|---|---|---|---|---|',
+    ...WORLD2_ROWS.map(row),
+    '',
+    `On world 2 personalization is worth ${points(metrics2.personalization.armmt)} points to the teacher and ${points(metrics2.personalization.head)} to the head,`,
+    `and the teacher is ${points(r2.armmt.oracle_gain_share - r2.crowd_oracle.oracle_gain_share)} points above the crowd there. The head keeps ${pct(kept2)} of the teacher's gain on`,
+    `world 2 (target 95 %: ${verdict(kept2 >= 0.95)}; ${pct(metrics.distillation.head_gain_share_of_teacher)} on world 1). That run took ${n(total)} s (two-tower ${n(st.two_tower)} s,`,
+    `re-rankers ${n(st.rerank)} s; \`models/metrics.world-seed2.json\` → \`stage_seconds\`).`,
+  ].join('\n')
+}
+
+/** How much of the oracle's gain the history makes reachable, and how much of that the models take. */
+function historyReach({ metrics }: Sources): string {
+  const r = metrics.rankers
+  const whole = (x: number) => `${(100 * x).toFixed(0)} %`
+  return [
+    `\`history_oracle\` recovers ${whole(r.history_oracle.oracle_gain_share)} of the oracle's gain and \`crowd_oracle\` ${whole(r.crowd_oracle.oracle_gain_share)}, so`,
+    `${whole(1 - r.crowd_oracle.oracle_gain_share)} needs each user's own tastes. The committed teacher (${r.armmt.oracle_gain_share.toFixed(3)}) and head (${r.head.oracle_gain_share.toFixed(3)}) reach`,
+    `${pct(r.armmt.history_oracle_gain_share)} and ${pct(r.head.history_oracle_gain_share)} of \`history_oracle\`'s gain (\`models/metrics.json\`, test split, mean over the seeds).`,
+  ].join('\n')
+}
+
+/** The deployed worker against the plans' limits: bundle sizes, CPU time per request, cold starts. */
+function deployFit({ edge }: Sources): string {
+  const MiB = 1024 * 1024
+  const size = (bytes: number) => (bytes < MiB ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / MiB).toFixed(2)} MiB`)
+  const plan = (bytes: number) => (bytes <= 3 * MiB ? 'Free' : bytes <= 10 * MiB ? 'Paid only' : '**neither**')
+  const w = edge.worker!
+  const cold = edge.cold!
+  return [
+    `\`npm run bench:edge\`, ${edge.when.slice(0, 10)}, Node ${edge.node} (\`data/bench/edge.json\`; [edge.md](edge.md) has the whole run):`,
+    '',
+    '| what | limit | measured | fits |',
+    '|---|---|---|---|',
+    `| default build, compressed | 3 MiB Free, 10 MiB Paid | ${size(edge.bundle.default.gzip)} gzip | ${plan(edge.bundle.default.gzip)} |`,
+    `| ort build (\`--ort\`), compressed | 3 MiB Free, 10 MiB Paid | ${size(edge.bundle.ort.gzip)} gzip | ${plan(edge.bundle.ort.gzip)} |`,
+    `| the worker's own time per request | 10 ms CPU on Free | ${ms(w.own_ms_p50)} p50 (${ms(w.own_ms_p99)} p99) | ${w.own_ms_p99 <= 10 ? 'Free' : '**no**'} |`,
+    `| a fresh isolate's first rerank, at the client (p50) | | ${ms(median(cold.kernel.client))} default build, ${ms(median(cold.ort.client))} ort build | |`,
+  ].join('\n')
+}
+
+/** The embed rate on this machine, and what it makes of a 10-million-item catalog. */
+function embedRate({ embed }: Sources): string {
+  const rates = embed.runs.map((r) => r.items_per_s)
+  const thousands = (x: number) => `${n(Math.round(x / 1000) * 1000)}`
+  const minutes = 1e7 / embed.median_items_per_s / 60
+  return [
+    `\`npm run embed\` takes about ${thousands(embed.median_items_per_s)} items/s on this ${embed.cpus}-core machine (\`npm run bench:embed\`, ${embed.when.slice(0, 10)}, Node ${embed.node}:`,
+    `median of ${rates.length} runs over the default world's ${n(embed.catalog.items)} items and ${n(embed.catalog.queries)} queries, ${thousands(Math.min(...rates))}–${thousands(Math.max(...rates))};`,
+    `both towers, batches of ${embed.batch}, the files written; load average ${embed.load_before.toFixed(1)} as it began; \`data/bench/embed.json\`),`,
+    `so 10 million items are about ${minutes.toFixed(0)} minutes of tower time.`,
+  ].join('\n')
+}
+
+/** What `npm run embed` prints for the world's catalog, with the benchmark's median run. */
+function embedOutput({ embed }: Sources): string {
+  const run = [...embed.runs].sort(
+    (a, b) => Math.abs(a.items_per_s - embed.median_items_per_s) - Math.abs(b.items_per_s - embed.median_items_per_s),
+  )[0]
+  return [
+    '```',
+    `embed: ${embed.catalog.items} items, ${embed.catalog.queries} queries in ${run.seconds.toFixed(1)} s (${run.items_per_s.toFixed(0)} items/s); ${embed.output.records} records to put, 0 to delete, 0 unchanged → data/kv-default/ (${embed.output.files.join(', ')})`,
+    '```',
+  ].join('\n')
+}
+
 export const BLOCKS: Record<string, (s: Sources) => string> = {
   'training-time': trainingTime,
   'world-sizes': worldSizes,
@@ -247,6 +446,14 @@ export const BLOCKS: Record<string, (s: Sources) => string> = {
   'edge-bench': edgeBench,
   results,
   'results-summary': resultsSummary,
+  'two-tower': twoTower,
+  'rerank-results': rerankResults,
+  'rerank-cost': rerankCost,
+  'second-world': secondWorld,
+  'history-reach': historyReach,
+  'deploy-fit': deployFit,
+  'embed-rate': embedRate,
+  'embed-output': embedOutput,
 }
 
 // ---- pages ---------------------------------------------------------------------------------
