@@ -15,6 +15,9 @@ import { renderEdgeBench, type EdgeResults } from '../bench/edge-report.ts'
 import type { WorldFigures } from '../bench/world.ts'
 import type { EmbedRun } from '../bench/embed.ts'
 import { median } from '../bench/stats.ts'
+import { formatTable, type Evaluation } from '../evaluate/evaluate.ts'
+import { BASELINES } from '../evaluate/rankers.ts'
+import { presetConfig } from '../world/config.ts'
 
 /** The pages that carry generated blocks. */
 export const PAGES = [
@@ -78,16 +81,24 @@ type Metric = 'ndcg@10_true' | 'oracle_gain_share' | 'history_oracle_gain_share'
 interface Ranker extends Record<Metric, number> {
   oracle_gain_share: number
   history_oracle_gain_share: number
+  'ndcg@10': number
+  mrr: number
+  exp_purchases: number
+  oracle_gain_share_labels: number
   std?: Record<Metric, number>
   /** The training seeds the figure is the mean over. */
   seeds?: number[]
 }
+type Budget = { sessions: number; epochs: number }
 interface Metrics {
+  preset: string
+  split: 'train' | 'valid' | 'test'
   rankers: Record<string, Ranker>
+  budget: { teacher: Budget; table: Budget; head: Budget }
   flops: { armmt: number; head: number }
   distillation: { head_gain_share_of_teacher: number; head_flops_share_of_teacher: number }
   stage_seconds: Record<string, number>
-  world: { seed: number }
+  world: { seed: number; content_hash: string }
   two_tower: Record<string, { 'recall@100': number; 'ndcg@10': number; queries: number; train_seconds: number }>
   embeddings: { items: { rows: number } }
   personalization: { armmt: number; head: number }
@@ -350,6 +361,54 @@ function rerankCost({ metrics }: Sources): string {
   ].join('\n')
 }
 
+/**
+ * The sessions in each split of the committed release's world, cut as the generator cuts them
+ * (`scripts/world/generate.ts`: in time order, by the preset's split fractions) from the session
+ * count `bench:world` measured for that same world (its content hash is checked).
+ */
+function splitSessions({ world, metrics }: Sources): Record<Metrics['split'], number> {
+  const w = world.presets[metrics.preset]
+  if (w?.content_hash !== metrics.world.content_hash)
+    throw new Error(
+      `data/bench/world.json's "${metrics.preset}" world is not the one models/metrics.json was measured on (content hash)`,
+    )
+  const sessions = w.counts.sessions
+  const { train, valid } = presetConfig(metrics.preset).splits
+  const trainEnd = Math.round(sessions * train)
+  const validEnd = Math.round(sessions * (train + valid))
+  return { train: trainEnd, valid: validEnd - trainEnd, test: sessions - validEnd }
+}
+
+const passes = (k: number) => `${k} ${k === 1 ? 'pass' : 'passes'}`
+
+/** The re-rankers' training budgets and the split the results table is measured on. */
+function rerankSetup(sources: Sources): string {
+  const { metrics } = sources
+  const { teacher, head, table } = metrics.budget
+  const split = splitSessions(sources)
+  const over = (sessions: number) =>
+    sessions === split.train
+      ? `all ${n(sessions)} training sessions`
+      : `${n(sessions)} of the ${n(split.train)} training sessions`
+  const headOver =
+    head.sessions === teacher.sessions && teacher.sessions === split.train ? 'all of them' : over(head.sessions)
+  const tableRows = RERANK_ROWS.filter(([, , budget]) => budget === 'table').length
+  const tableSeeds = metrics.rankers.armmt_table.seeds?.length ?? 1
+  const Split = metrics.split[0].toUpperCase() + metrics.split.slice(1)
+  return [
+    `**Budgets** (\`models/metrics.json\` → \`budget\`). The published teacher trains ${passes(teacher.epochs)}`,
+    `over ${over(teacher.sessions)} (keeping its best); the head distils ${passes(head.epochs)} over ${headOver}`,
+    `from the seed-1 teacher's scores. Every row of the **ablation table trains at one smaller budget**,`,
+    `${passes(table.epochs)} over a fixed ${n(table.sessions)} sessions, ARMMT included (\`armmt_table\`), so the table compares equals;`,
+    `the full budget for ${tableRows} rows × ${tableSeeds} seeds does not fit the 90-minute chain.`,
+    '',
+    `${Split} split (${n(split[metrics.split])} sessions), mean ± std over seeds ${metrics.rankers.armmt.seeds!.join(', ')}, ${metrics.preset} preset, world seed ${metrics.world.seed}, from`,
+    `\`npm run train -- --preset ${metrics.preset}\` (\`models/metrics.json\`). Share = \`oracle_gain_share\` on true-gain`,
+    `NDCG@10; "of history" = \`history_oracle_gain_share\`; AUC and GAUC are against logged (position-biased)`,
+    'clicks:',
+  ].join('\n')
+}
+
 const WORLD2_ROWS: [key: string, label: string][] = [
   ['crowd_oracle', 'crowd oracle (reference)'],
   ['history_oracle', 'history oracle (reference)'],
@@ -390,6 +449,27 @@ function historyReach({ metrics }: Sources): string {
     `\`history_oracle\` recovers ${whole(r.history_oracle.oracle_gain_share)} of the oracle's gain and \`crowd_oracle\` ${whole(r.crowd_oracle.oracle_gain_share)}, so`,
     `${whole(1 - r.crowd_oracle.oracle_gain_share)} needs each user's own tastes. The committed teacher (${r.armmt.oracle_gain_share.toFixed(3)}) and head (${r.head.oracle_gain_share.toFixed(3)}) reach`,
     `${pct(r.armmt.history_oracle_gain_share)} and ${pct(r.head.history_oracle_gain_share)} of \`history_oracle\`'s gain (\`models/metrics.json\`, test split, mean over the seeds).`,
+  ].join('\n')
+}
+
+/**
+ * `npm run evaluate`'s rows for the reference rankers that the committed release keeps, in the
+ * printout's own order and layout (`formatTable`).
+ */
+function evaluateReferences(sources: Sources): string {
+  const { metrics } = sources
+  const rankers = Object.fromEntries(
+    Object.keys(BASELINES)
+      .filter((name) => name in metrics.rankers)
+      .map((name) => [name, metrics.rankers[name]]),
+  )
+  return [
+    `\`npm run evaluate -- --world data/worlds/${metrics.preset}\`, \`${metrics.preset}\` preset, world seed ${metrics.world.seed}, ${metrics.split} split (${n(splitSessions(sources)[metrics.split])} sessions):`,
+    `its rows for the reference rankers that the committed release keeps (\`models/metrics.json\` → \`rankers\`), as it prints them:`,
+    '',
+    '```',
+    formatTable({ rankers } as Pick<Evaluation, 'rankers'> as Evaluation),
+    '```',
   ].join('\n')
 }
 
@@ -447,9 +527,11 @@ export const BLOCKS: Record<string, (s: Sources) => string> = {
   results,
   'results-summary': resultsSummary,
   'two-tower': twoTower,
+  'rerank-setup': rerankSetup,
   'rerank-results': rerankResults,
   'rerank-cost': rerankCost,
   'second-world': secondWorld,
+  'evaluate-references': evaluateReferences,
   'history-reach': historyReach,
   'deploy-fit': deployFit,
   'embed-rate': embedRate,

@@ -5,7 +5,8 @@
  *   full         the origin as `npm run origin` runs it
  *   slow         a 1 s batch window: slower than any edge deadline in the tests
  *   narrow       a queue of one and a 2 s window: a second concurrent request finds it full
- *   restartable  POST <control>/restartable/stop|start
+ *   restartable  POST <control>/restartable/stop|start (workerd's lines about the calls refused
+ *                meanwhile go to the request log: divertRefusals)
  */
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
@@ -41,6 +42,34 @@ function requestLogFile(project: TestProject): (line: string) => void {
   return (line) => appendFileSync(file, line + '\n')
 }
 
+/**
+ * workerd logs every connection its worker is refused — an exception naming "Connection refused"
+ * and an "Uncaught (in promise) … Network connection lost" pair — though the edge catches the
+ * fetch's rejection. The vitest plugin writes workerd's log lines to this process's stdout or
+ * stderr, with no option to filter them; while `expected()` says the refusals are the test's own,
+ * those lines go to `log` instead: expected noise, there when a test fails. Any other line passes.
+ */
+function divertRefusals(expected: () => boolean, log: (line: string) => void): () => void {
+  const REFUSED = /disconnected: Connection refused|Network connection lost/
+  const restores = [process.stdout, process.stderr].map((stream) => {
+    const write = stream.write
+    const divert = function (this: NodeJS.WriteStream, chunk: string | Uint8Array, ...rest: unknown[]) {
+      const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8')
+      if (!expected() || !REFUSED.test(text)) return write.call(this, chunk, ...(rest as []))
+      log(text.trimEnd())
+      const done = rest.find((r) => typeof r === 'function') as ((err?: Error) => void) | undefined
+      if (done) process.nextTick(done)
+      return true
+    } as typeof stream.write
+    stream.write = divert
+    // Another project's setup may have wrapped it since: then ours stays, passing every line.
+    return () => {
+      if (stream.write === divert) stream.write = write
+    }
+  })
+  return () => restores.forEach((restore) => restore())
+}
+
 export default async function setup(project: TestProject) {
   const parts = syntheticOriginRelease('models', 'data/worlds/default')
   const log = requestLogFile(project)
@@ -56,13 +85,19 @@ export default async function setup(project: TestProject) {
     throw e
   }
   const restartPort = Number(new URL(origins.get('restartable')!.url).port)
+  // From a stop of the restartable origin until it is back: the edge's calls to it are refused.
+  let stopped = false
+  const undivert = divertRefusals(() => stopped, log)
 
   const control = createServer(async (req, res) => {
     const action = req.url?.split('/')[2]
-    if (req.method === 'POST' && action === 'stop') await origins.get('restartable')!.stop()
-    else if (req.method === 'POST' && action === 'start')
+    if (req.method === 'POST' && action === 'stop') {
+      stopped = true
+      await origins.get('restartable')!.stop()
+    } else if (req.method === 'POST' && action === 'start') {
       origins.set('restartable', await start('restartable', restartPort))
-    else res.statusCode = 404
+      stopped = false
+    } else res.statusCode = 404
     res.end()
   })
   await new Promise<void>((resolve) => control.listen(0, '127.0.0.1', resolve))
@@ -75,5 +110,7 @@ export default async function setup(project: TestProject) {
   return async () => {
     await new Promise((resolve) => control.close(resolve))
     await Promise.all([...origins.values()].map((o) => o.stop()))
+    stopped = false
+    undivert()
   }
 }

@@ -10,7 +10,7 @@ import { readRelease, readReleaseManifest } from '../../../functions/release/rel
 import { releaseWorld } from '../../../scripts/world/release-world.ts'
 import { saveWorld } from '../../../scripts/world/store.ts'
 import { smokeWorld, tempDir } from '../world/fixture.ts'
-import { BINDING, seededMarker, uploadEntries, type SeedOptions } from '../../../scripts/kv/seed.ts'
+import { BINDING, ensureSeeded, seededMarker, uploadEntries, type SeedOptions } from '../../../scripts/kv/seed.ts'
 
 // kv:seed's local upload path (Miniflare's API into wrangler's local store), read back by stock
 // tooling: `wrangler kv key get --local`, as `wrangler dev` reads it.
@@ -28,6 +28,13 @@ describe('kv:seed --local', () => {
     expect(marker).toMatchObject({ release: manifest.version, embedding: manifest.embedding.version, synthetic: true })
     expect(entries.at(-1)!.key).toBe(metaKey(manifest.embedding.kv_prefix))
   }, 900_000)
+
+  it('holding the release, it is not reseeded for a caller that reads no stored history, whatever keyed those', async () => {
+    const marker = await seededMarker(opts)
+    const userKey = { secret: 'not-the-secret-the-marker-names', version: 'v1' }
+    expect(await ensureSeeded({ ...opts, userKey, anyUserKeys: true })).toBe(false)
+    expect(await seededMarker(opts)).toBe(marker)
+  })
 
   it('writes where wrangler reads: `wrangler kv key get --local` finds a record', () => {
     const { key, value } = entries[7]
