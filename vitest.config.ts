@@ -11,7 +11,25 @@ const declaredVars = (parse(readFileSync('wrangler.toml', 'utf8')) as { vars: Re
  *  real local HTTP servers (test/workerd-setup/origin-server.ts, test/workerd-setup/real-origins.ts). Every declared
  *  var is pinned to its wrangler.toml value, the origin vars empty and the secrets to test ones,
  *  whatever a local `.dev.vars` (written by npm start) says. */
-function edgeProject(name: string, main: string, backend: 'kernel' | 'ort') {
+/** The event log's queue as the tests run it: short batch windows, so a test waits little. */
+const QUEUE = 'edge-rerank-events'
+const DEAD_QUEUE = `${QUEUE}-dead`
+
+interface EdgeProjectOptions {
+  /** Test files; the event log's tests run once, in the default build's project. */
+  include: string[]
+  /** Vars over the pinned ones. */
+  vars?: Record<string, string>
+  /** The consumer's batch size and retries (wrangler.toml's otherwise). */
+  consumer?: { maxBatchSize?: number; maxRetries?: number }
+}
+
+function edgeProject(
+  name: string,
+  main: string,
+  backend: 'kernel' | 'ort',
+  { include, vars = {}, consumer = {} }: EdgeProjectOptions,
+) {
   return {
     extends: true as const,
     plugins: [
@@ -28,13 +46,18 @@ function edgeProject(name: string, main: string, backend: 'kernel' | 'ort') {
             USER_TOKEN_SECRET: 'edge-rerank-test-user-token',
             CORS_ORIGINS: 'https://shop.example',
             HEAD_BACKEND: backend,
+            ...vars,
+          },
+          queueConsumers: {
+            [QUEUE]: { maxBatchTimeout: 0.2, retryDelay: 0, deadLetterQueue: DEAD_QUEUE, ...consumer },
+            [DEAD_QUEUE]: { maxBatchTimeout: 0.2 },
           },
         },
       }),
     ],
     test: {
       name,
-      include: ['test/workerd/**/*.test.ts'],
+      include,
       globalSetup: [
         'test/workerd-setup/origin-server.ts',
         'test/workerd-setup/real-origins.ts',
@@ -59,8 +82,17 @@ export default defineConfig({
       },
       // The same suite twice: the default build (the head on its WASM kernel) and the ort build
       // (functions/edge/index-ort.ts, HEAD_BACKEND=ort).
-      edgeProject('workerd', './functions/edge/index.ts', 'kernel'),
-      edgeProject('workerd-ort', './functions/edge/index-ort.ts', 'ort'),
+      edgeProject('workerd', './functions/edge/index.ts', 'kernel', {
+        include: ['test/workerd/**/*.test.ts', 'test/workerd-events/**/*.test.ts'],
+      }),
+      edgeProject('workerd-ort', './functions/edge/index-ort.ts', 'ort', { include: ['test/workerd/**/*.test.ts'] }),
+      // The event log with half the consumer batches failing: small batches, so there are many; 8
+      // retries, so few reach the dead-letter queue (whose own path test/workerd-events checks).
+      edgeProject('workerd-faults', './functions/edge/index.ts', 'kernel', {
+        include: ['test/workerd-faults/**/*.test.ts'],
+        vars: { CONSUMER_FAIL_SHARE: '0.5' },
+        consumer: { maxBatchSize: 5, maxRetries: 8 },
+      }),
     ],
   },
 })

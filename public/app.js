@@ -1,7 +1,10 @@
 // The demo storefront: one search, before and after re-ranking, for a shopper picked from a few
 // SYNTHETIC users (their recent history is sent with the request). It calls the worker it is
 // served by through the storefront client (client.js, built from functions/client/rerank-client.ts).
-import { rerank } from './client.js'
+// Clicking a re-ranked item, or its "buy" button, reports the event (POST /v1/events, through the
+// client's track) and puts the item at the front of this visit's history, which the next search
+// sends: the page holds an anonymous visit's history itself (docs/events.md).
+import { rerank, track } from './client.js'
 
 const SHOWN = 12
 const HUES = {
@@ -55,17 +58,25 @@ function itemSvg({ colour, pattern, shape }, cls = '') {
   return wrap.firstChild
 }
 
-function card(data, id, rank, move) {
+function card(data, id, rank, move, onPick) {
   const item = data.items[id]
   const facts = `${item.colour} · ${item.pattern} · ${item.shape} · $${item.price.toFixed(2)}`
-  return el(
+  const li = el(
     'li',
-    { 'data-id': id },
+    { 'data-id': id, 'data-colour': item.colour },
     el('span', { class: 'rank' }, String(rank)),
     itemSvg(item),
     el('span', {}, el('div', { class: 'title' }, item.title), el('div', { class: 'facts' }, facts)),
     move ?? el('span'),
   )
+  if (onPick) {
+    const buy = el('button', { type: 'button', class: 'buy' }, 'buy')
+    buy.addEventListener('click', (e) => (e.stopPropagation(), onPick('purchase')))
+    li.append(buy)
+    li.classList.add('pickable')
+    li.addEventListener('click', () => onPick('click'))
+  }
+  return li
 }
 
 function moveMark(from, to) {
@@ -90,12 +101,31 @@ async function main() {
   $('query').value = data.queries[0].text
 
   const user = () => ($('user').value === '' ? null : data.users[Number($('user').value)])
+  // This visit: its own id (ties its answers to its events in the log) and what it clicked or bought.
+  const session = crypto.randomUUID()
+  let picked = []
+  let tracked = 0
+  const history = () => [...picked, ...(user()?.history ?? []).filter((id) => !picked.includes(id))]
   function showHistory() {
     const u = user()
+    const items = history()
+    const label = items.length
+      ? `${u ? `${u.id}'s` : "this visit's"} recent items${picked.length ? ` (${picked.length} picked here)` : ''}:`
+      : 'no history (anonymous)'
     $('history').replaceChildren(
-      el('span', { class: 'label' }, u ? `${u.id}'s recent items:` : 'no history (anonymous)'),
-      ...(u ? u.history.slice(0, 16).map((id) => itemSvg(data.items[id], 'mini')) : []),
+      el('span', { class: 'label' }, label),
+      ...items.slice(0, 16).map((id) => itemSvg(data.items[id], `mini${picked.includes(id) ? ' picked' : ''}`)),
     )
+  }
+
+  /** A click or a purchase of the item shown at `position` of answer `answerId`. */
+  async function pick(type, answerId, itemId, position) {
+    picked = [itemId, ...picked.filter((id) => id !== itemId)]
+    showHistory()
+    const event = { event_id: crypto.randomUUID(), type, answer_id: answerId, item_id: itemId, position }
+    const result = await track(location.origin, [{ ...event, time: new Date().toISOString() }], { user: { session } })
+    tracked += result.sent
+    document.body.dataset.tracked = String(tracked)
   }
 
   // The demo has a search engine's candidates only for its own queries: for any other it shows the
@@ -131,7 +161,7 @@ async function main() {
       query: q.text,
       candidates: q.candidates,
       k: SHOWN,
-      ...(u ? { user: { history: u.history } } : {}),
+      user: history().length ? { session, history: history() } : { session },
       ...($('full').checked ? { mode: 'full' } : {}),
     }
     pending?.abort()
@@ -144,8 +174,11 @@ async function main() {
     const ms = performance.now() - started
     const position = new Map(q.candidates.map((c, i) => [c.id, i + 1]))
     $('before').replaceChildren(...q.candidates.slice(0, SHOWN).map((c, i) => card(data, c.id, i + 1)))
+    const onPick = (item, i) => (answer.answer_id ? (type) => pick(type, answer.answer_id, item.id, i + 1) : undefined)
     $('after').replaceChildren(
-      ...answer.items.map((item, i) => card(data, item.id, i + 1, moveMark(position.get(item.id), i + 1))),
+      ...answer.items.map((item, i) =>
+        card(data, item.id, i + 1, moveMark(position.get(item.id), i + 1), onPick(item, i)),
+      ),
     )
     const badges = [
       el('span', { class: `badge ${answer.path}`, 'data-path': answer.path }, answer.path),
@@ -154,7 +187,7 @@ async function main() {
       el('span', { class: 'badge' }, answer.headers?.cache === 'HIT' ? 'cache hit' : 'cache miss'),
     ]
     $('badges').replaceChildren(...badges)
-    document.body.dataset.answered = `${q.text}|${u?.id ?? ''}|${answer.path}`
+    document.body.dataset.answered = `${q.text}|${u?.id ?? ''}|${answer.path}|${history().length}`
   }
 
   $('search').addEventListener('submit', (e) => (e.preventDefault(), search()))

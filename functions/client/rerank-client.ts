@@ -90,3 +90,5 @@ export async function rerank(
     headers: { path: h.get('X-Rerank-Path'), cache: h.get('X-Cache'), timing: h.get('Server-Timing') },
   }
 }
+
+export { track, type TrackEvent, type TrackOptions, type TrackResult } from './track.ts'

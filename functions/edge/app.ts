@@ -4,10 +4,13 @@ import { requestId } from 'hono/request-id'
 import { timing } from 'hono/timing'
 import { notFound, onError, problemResponse } from '../http/problem.ts'
 import { requestLog } from '../http/request-log.ts'
-import { edgeConfig } from './config.ts'
+import { consumeLogBatch } from '../events/consumer.ts'
+import type { LogRecord } from '../events/log-record.ts'
+import { edgeConfig, type Bindings } from './config.ts'
 import type { EdgeEnv } from './env.ts'
 import type { HeadBackends } from './parts.ts'
 import { healthRoutes } from './routes/health.ts'
+import { eventRoutes } from './routes/events.ts'
 import { rerankRoutes } from './routes/rerank.ts'
 
 /** A known route asked with a method it does not serve: 405, saying which it does. */
@@ -19,7 +22,21 @@ const methodNotAllowed = (allow: string) => (c: Context) =>
   )
 
 /**
- * The edge worker over the head backends its build carries (functions/edge/index.ts: the kernel
+ * The edge worker: its HTTP app, and the event log's queue consumer (functions/events/consumer.ts).
+ *
+ * @example
+ * export default edgeWorker({ kernel: isolateKernelHead })
+ */
+export function edgeWorker(heads: HeadBackends) {
+  const app = edgeApp(heads)
+  return {
+    fetch: app.fetch,
+    queue: consumeLogBatch,
+  } satisfies ExportedHandler<Bindings, LogRecord>
+}
+
+/**
+ * The edge's HTTP app over the head backends its build carries (functions/edge/index.ts: the kernel
  * only; index-ort.ts: the kernel and onnxruntime-web). `HEAD_BACKEND` picks one per deployment.
  *
  * @example
@@ -48,13 +65,16 @@ export function edgeApp(heads: HeadBackends) {
           'X-Model-Version',
           'X-Request-Id',
           'X-Rerank-Fallback',
+          'X-Answer-Id',
         ],
         maxAge: 600,
       }),
     )
     .route('/', healthRoutes)
     .route('/v1', rerankRoutes)
+    .route('/v1', eventRoutes)
     .all('/v1/rerank', methodNotAllowed('GET, POST, OPTIONS'))
+    .all('/v1/events', methodNotAllowed('POST, OPTIONS'))
     .all('/healthz', methodNotAllowed('GET'))
   app.notFound(notFound)
   app.onError(onError)

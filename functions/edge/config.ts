@@ -3,6 +3,8 @@
  * Vars arrive as strings; each is parsed once per isolate, and a bad value names the var.
  */
 import { z } from 'zod'
+import type { LogRecord } from '../events/log-record.ts'
+import { EVENT_TYPES } from '../shared/events-api.ts'
 import { firstIssue } from '../shared/rerank-api.ts'
 
 export type Bindings = {
@@ -24,6 +26,8 @@ export type Bindings = {
   CACHE_TTL_S?: string
   /** KV edge-cache TTL for records and histories (s, ≥ 30). */
   KV_CACHE_TTL_S?: string
+  /** KV edge-cache TTL for stored histories (s, ≥ 30): how stale a history kept from events may be read. */
+  HISTORY_CACHE_TTL_S?: string
   /** History items the head reads (newest first). */
   HISTORY_LIMIT?: string
   /** In-isolate LRU of decoded records, in MiB. */
@@ -40,6 +44,16 @@ export type Bindings = {
   CORS_ORIGINS?: string
   /** Which backend runs the edge head: `kernel` (the WASM SIMD kernel) or `ort` (the ort build only). */
   HEAD_BACKEND?: string
+  /** The event log's queue (producer); without it nothing is logged. */
+  EVENTS?: Queue<LogRecord>
+  /** The event log's bucket (the queue's consumer writes it). */
+  EVENT_LOG?: R2Bucket
+  /** Which storefront events extend a signed-in shopper's stored history (comma-separated). */
+  HISTORY_EVENT_TYPES?: string
+  /** Days the log keeps: events older than this are refused. */
+  LOG_RETENTION_DAYS?: string
+  /** Tests only: the share of consumer batches that throw (and are retried). */
+  CONSUMER_FAIL_SHARE?: string
 }
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max)
@@ -53,6 +67,7 @@ const Config = z.object({
   MAX_MISSING_SHARE: z.coerce.number().min(0).max(1).default(0.2),
   CACHE_TTL_S: int(0, 86_400).default(300),
   KV_CACHE_TTL_S: int(30, 86_400).default(300),
+  HISTORY_CACHE_TTL_S: int(30, 86_400).default(30),
   HISTORY_LIMIT: int(0, 200).default(50),
   // An isolate has 128 MB for everything: half of it at most for decoded records.
   VECTOR_CACHE_MB: int(0, 32).default(16),
@@ -77,6 +92,19 @@ const Config = z.object({
     )
     .pipe(z.array(z.url({ protocol: /^https?$/ }))),
   HEAD_BACKEND: z.enum(['kernel', 'ort']).default('kernel'),
+  HISTORY_EVENT_TYPES: z
+    .string()
+    .default(EVENT_TYPES.join(','))
+    .transform((v) =>
+      v
+        .split(',')
+        .map((t) => t.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.enum(EVENT_TYPES, `names one of ${EVENT_TYPES.join(', ')}`)))
+    .transform((v) => new Set(v)),
+  LOG_RETENTION_DAYS: int(1, 3650).default(90),
+  CONSUMER_FAIL_SHARE: z.coerce.number().min(0).max(1).default(0),
 })
 export type EdgeConfig = z.output<typeof Config>
 

@@ -23,7 +23,10 @@ export class KvUnavailable extends Error {
 export interface StoreOptions {
   prefix: string
   dim: number
+  /** KV edge-cache TTL of records (s). */
   cacheTtl: number
+  /** KV edge-cache TTL of stored histories (s): short, since events keep changing them. */
+  historyCacheTtl?: number
   vectorCacheBytes: number
 }
 
@@ -107,15 +110,16 @@ export class EmbeddingStore {
   }
 
   /** Text values of `keys`, by key (null: absent), in concurrent bulk reads of ≤ 100 keys. */
-  async #bulkText(keys: string[]): Promise<{ values: Map<string, string | null>; reads: number }> {
+  async #bulkText(
+    keys: string[],
+    cacheTtl = this.opts.cacheTtl,
+  ): Promise<{ values: Map<string, string | null>; reads: number }> {
     const kv = this.kv
     if (!kv) throw new KvUnavailable('the EMBEDDINGS KV binding is missing')
     const chunks: string[][] = []
     for (let i = 0; i < keys.length; i += KV_BULK_LIMIT) chunks.push(keys.slice(i, i + KV_BULK_LIMIT))
     try {
-      const maps = await Promise.all(
-        chunks.map((chunk) => kv.get(chunk, { type: 'text', cacheTtl: this.opts.cacheTtl })),
-      )
+      const maps = await Promise.all(chunks.map((chunk) => kv.get(chunk, { type: 'text', cacheTtl })))
       const values = new Map<string, string | null>()
       for (const m of maps) for (const [k, v] of m) values.set(k, v)
       return { values, reads: chunks.length }
@@ -135,10 +139,19 @@ export class EmbeddingStore {
       if (hit) (out.lruHits++, place(out, name, hit))
       else fromKv.push([name, key])
     }
-    const keys = [...fromKv.map(([, key]) => key), ...extra]
-    if (!keys.length) return new Map()
-    const { values, reads } = await this.#bulkText(keys)
-    out.reads += reads
+    const keys = fromKv.map(([, key]) => key)
+    if (!keys.length && !extra.length) return new Map()
+    // Records and histories concurrently, each with its own edge-cache TTL.
+    const [records, extras] = await Promise.all([
+      keys.length ? this.#bulkText(keys) : { values: new Map<string, string | null>(), reads: 0 },
+      extra.length ? this.#bulkText(extra, this.opts.historyCacheTtl ?? this.opts.cacheTtl) : undefined,
+    ])
+    const values = records.values
+    out.reads += records.reads
+    if (extras) {
+      for (const [k, v] of extras.values) values.set(k, v)
+      out.reads += extras.reads
+    }
     for (const [name, key] of fromKv) {
       const text = values.get(key)
       if (text == null) continue

@@ -1,5 +1,5 @@
 // The default build: the edge head on its WASM SIMD kernel, and no onnxruntime-web in the bundle.
-import { edgeApp } from './app.ts'
+import { edgeWorker } from './app.ts'
 import { isolateKernelHead } from './head/kernel-bundle.ts'
 
-export default edgeApp({ kernel: isolateKernelHead })
+export default edgeWorker({ kernel: isolateKernelHead })

@@ -14,6 +14,7 @@ export function embeddingStore(env: Bindings, config: EdgeConfig): EmbeddingStor
     prefix: embedding.kv_prefix,
     dim: embedding.dim,
     cacheTtl: config.KV_CACHE_TTL_S,
+    historyCacheTtl: config.HISTORY_CACHE_TTL_S,
     vectorCacheBytes: config.VECTOR_CACHE_MB * 2 ** 20,
   })
 }

@@ -17,6 +17,8 @@ export type UserProof = UserTokenCheck | 'trusted'
 export interface KeyedUser {
   /** HMAC of the user id (kv-keys.ts `userHash`). */
   hash: string
+  /** Which USER_KEY_SECRET keyed it. */
+  version: string
   /** Where their stored history lives in KV. */
   historyKey: string
 }
@@ -61,12 +63,22 @@ export async function resolveRequest(
   const history = historySource(request, config.HISTORY_LIMIT)
   const asker: Asker = history === null ? 'anonymous' : 'given' in history ? 'history' : 'user_id'
   const userId = history !== null && 'userId' in history ? history.userId : undefined
-  const proof = userId === undefined ? undefined : await proveUser(config, userId, userToken)
-  const proven = proof === 'valid' || proof === 'trusted'
-  const user = proven && userId !== undefined ? await keyUser(config, userId) : undefined
+  const { proof, proven, user } = await resolveUser(config, userId, userToken)
   const resolved: ResolvedRequest = { request, history, asker, proof, proven, user }
   resolved.cacheKey = await cacheKey(resolved)
   return resolved
+}
+
+/** A user id's proof and, when proven, its keyed form: the one rule for /v1/rerank and /v1/events. */
+export async function resolveUser(
+  config: EdgeConfig,
+  userId: string | undefined,
+  token: string | undefined,
+): Promise<{ proof?: UserProof; proven: boolean; user?: KeyedUser }> {
+  if (userId === undefined) return { proven: false }
+  const proof = await proveUser(config, userId, token)
+  const proven = proof === 'valid' || proof === 'trusted'
+  return { proof, proven, user: proven ? await keyUser(config, userId) : undefined }
 }
 
 async function proveUser(config: EdgeConfig, userId: string, token: string | undefined): Promise<UserProof> {
@@ -78,5 +90,5 @@ async function proveUser(config: EdgeConfig, userId: string, token: string | und
 async function keyUser(config: EdgeConfig, userId: string): Promise<KeyedUser | undefined> {
   if (!config.USER_KEY_SECRET) return undefined
   const hash = await userHash({ secret: config.USER_KEY_SECRET, version: config.USER_KEY_VERSION }, userId)
-  return { hash, historyKey: historyKeyOf(config.USER_KEY_VERSION, hash) }
+  return { hash, version: config.USER_KEY_VERSION, historyKey: historyKeyOf(config.USER_KEY_VERSION, hash) }
 }

@@ -17,22 +17,27 @@ export const invalid = (result: { success: boolean; error?: Parameters<typeof fi
   if (!result.success && result.error) return invalidRequest(c, fieldProblems(result.error))
 }
 
-/** The one rule for what counts as JSON: exactly `application/json`, parameters (charset) allowed. */
-export function isJsonMediaType(header: string | undefined): boolean {
-  return (header ?? '').split(';')[0].trim().toLowerCase() === 'application/json'
-}
+/**
+ * A 415 unless the body's media type is one of `accepted` (parameters such as charset allowed).
+ *
+ * @example
+ * app.post('/v1/events', requireMediaType(['application/json', 'text/plain']), handler)
+ */
+export const requireMediaType = (accepted: readonly string[] = ['application/json']) =>
+  createMiddleware(async function requireMediaType(c, next) {
+    const type = c.req.header('Content-Type')
+    const got = (type ?? '').split(';')[0].trim().toLowerCase()
+    if (!accepted.includes(got))
+      return problemResponse(c, {
+        status: 415,
+        title: 'Unsupported Media Type',
+        field: '(body)',
+        detail: `send the body as ${accepted.join(' or ')} (got "${type || 'no Content-Type'}")`,
+      })
+    await next()
+  })
 
-export const requireJson = createMiddleware(async function requireJson(c, next) {
-  const type = c.req.header('Content-Type')
-  if (!isJsonMediaType(type))
-    return problemResponse(c, {
-      status: 415,
-      title: 'Unsupported Media Type',
-      field: '(body)',
-      detail: `send the body as application/json (got "${type || 'no Content-Type'}")`,
-    })
-  await next()
-})
+export const requireJson = requireMediaType(['application/json'])
 
 /** What `readRerankRequest` leaves for the handler. */
 export type RerankVariables = { rerankRequest: RerankRequest }
@@ -46,30 +51,38 @@ const badBody = (c: Context, detail: string) =>
  */
 export const readRerankRequest = createMiddleware<{ Variables: RerankVariables }>(
   async function readRerankRequest(c, next) {
-    let text: string
-    try {
-      text = await c.req.text()
-    } catch (e) {
-      return badBody(c, `the body could not be read: ${e instanceof Error ? e.message : String(e)}`)
-    }
-    if (text.trim() === '') return badBody(c, 'empty body: send the request as a JSON object')
-    let json: unknown
-    try {
-      json = JSON.parse(text)
-    } catch (e) {
-      return badBody(c, `malformed JSON: ${e instanceof Error ? e.message : String(e)}`)
-    }
+    const body = await readJson(c)
+    if (body instanceof Response) return body
     // The usual valid request skips the schema's machinery; anything else gets the schema's words.
-    const fast = precheckRerankRequest(json)
+    const fast = precheckRerankRequest(body.json)
     if (fast) c.set('rerankRequest', fast)
     else {
-      const parsed = RerankRequest.safeParse(json)
+      const parsed = RerankRequest.safeParse(body.json)
       if (!parsed.success) return invalid(parsed, c)!
       c.set('rerankRequest', parsed.data)
     }
     await next()
   },
 )
+
+/**
+ * The body as JSON, or the 400 to answer: an empty body, one that could not be read and one that
+ * is not JSON each get their own message.
+ */
+export async function readJson(c: Context): Promise<{ json: unknown } | Response> {
+  let text: string
+  try {
+    text = await c.req.text()
+  } catch (e) {
+    return badBody(c, `the body could not be read: ${e instanceof Error ? e.message : String(e)}`)
+  }
+  if (text.trim() === '') return badBody(c, 'empty body: send the request as a JSON object')
+  try {
+    return { json: JSON.parse(text) }
+  } catch (e) {
+    return badBody(c, `malformed JSON: ${e instanceof Error ? e.message : String(e)}`)
+  }
+}
 
 /** A body limit answering 413 problem+json. */
 export const limitBody = (maxSize: number) =>

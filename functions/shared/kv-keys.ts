@@ -32,6 +32,12 @@ export async function userHash(key: UserKeySecret, userId: string): Promise<stri
   return hex(mac.subarray(0, 16))
 }
 
+/** HMAC-SHA256(secret, "session:" + id), hex, 32 characters: an anonymous visit, keyed for the event log. */
+export async function sessionHash(key: UserKeySecret, sessionId: string): Promise<string> {
+  const mac = await hmacSign(key.secret, `session:${sessionId}`)
+  return hex(mac.subarray(0, 16))
+}
+
 /** Where a user's stored history lives, from their keyed hash. */
 export const historyKeyOf = (version: string, hash: string) => `hist/${version}/${hash}`
 

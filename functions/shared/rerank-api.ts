@@ -15,7 +15,7 @@ export const ITEM_ID = /^[A-Za-z0-9._:-]{1,64}$/
 type RawIssue = z.core.$ZodRawIssue
 
 /** What a JSON value is, in words. */
-function kindOf(value: unknown): string {
+export function kindOf(value: unknown): string {
   if (value === null) return 'null'
   if (Array.isArray(value)) return 'a list'
   const kinds: Record<string, string> = {
@@ -28,14 +28,14 @@ function kindOf(value: unknown): string {
 }
 
 /** A short echo of what was sent, so the caller sees which value is meant. */
-function echo(value: unknown): string {
+export function echo(value: unknown): string {
   const text = JSON.stringify(value) ?? String(value)
   return text.length > 40 ? `${text.slice(0, 39)}…` : text
 }
 
 /** Missing, or of the wrong JSON type: "required (a string: the shopper's search text)",
  *  "must be a string, not a number". */
-const expects =
+export const expects =
   (what: string, about?: string) =>
   (iss: RawIssue): string | undefined => {
     if (iss.code !== 'invalid_type') return undefined
@@ -54,7 +54,7 @@ export const objectOf =
 
 const ID_RULE = 'an item id: 1–64 characters of A–Z, a–z, 0–9, ".", "_", ":" or "-"'
 
-const ItemId = z
+export const ItemId = z
   .string({ error: expects('a string', 'an item id') })
   .regex(ITEM_ID, { error: (iss) => `must be ${ID_RULE} (got ${echo(iss.input)})` })
 
@@ -89,8 +89,15 @@ const Candidate = CandidateInput.transform((c) => (typeof c === 'string' ? { id:
 export type Candidate = z.output<typeof Candidate>
 
 /** Lone surrogates would collapse to U+FFFD in keys and hashes: two ids, one key. */
-const wellFormed = (s: string) => s.isWellFormed()
-const NOT_WELL_FORMED = 'must be well-formed Unicode (it holds a lone surrogate)'
+export const wellFormed = (s: string) => s.isWellFormed()
+export const NOT_WELL_FORMED = 'must be well-formed Unicode (it holds a lone surrogate)'
+
+/** A user id or a session id: opaque to us, keyed (HMAC) before it is stored anywhere. */
+export const OpaqueId = z
+  .string({ error: expects('a string') })
+  .min(1, 'must not be empty')
+  .max(128, 'must be at most 128 characters')
+  .refine(wellFormed, NOT_WELL_FORMED)
 
 const MODES = ['auto', 'edge', 'full'] as const
 const Mode = z.enum(MODES, { error: (iss) => `must be "auto", "edge" or "full" (got ${echo(iss.input)})` })
@@ -130,12 +137,10 @@ export const RerankRequest = z.strictObject(
     user: z
       .strictObject(
         {
-          id: z
-            .string({ error: expects('a string') })
-            .min(1, 'must not be empty')
-            .max(128, 'must be at most 128 characters')
-            .refine(wellFormed, NOT_WELL_FORMED)
-            .optional(),
+          id: OpaqueId.optional(),
+          // The page's own id for an anonymous visit: it ties the impressions it is shown to the
+          // events it sends (POST /v1/events), and reads no history.
+          session: OpaqueId.optional(),
           history: z
             .array(ItemId, { error: expects('a list of item ids, newest first') })
             .max(MAX_HISTORY_INPUT, {
@@ -144,7 +149,9 @@ export const RerankRequest = z.strictObject(
             })
             .optional(),
         },
-        { error: objectOf('an object {"id"?, "history"?}', 'a user holds "id" and "history"') },
+        {
+          error: objectOf('an object {"id"?, "session"?, "history"?}', 'a user holds "id", "session" and "history"'),
+        },
       )
       .optional(),
     k: z
@@ -168,6 +175,8 @@ export type RerankRequestInput = z.input<typeof RerankRequest>
 export const RerankPath = z.enum(['edge', 'origin', 'passthrough'])
 
 export const RerankResponse = z.object({
+  // The edge's own: every answer it serves, cache hits included, is logged under this id.
+  answer_id: z.string().optional(),
   items: z.array(z.object({ id: ItemId, score: z.number().nullable() })),
   path: RerankPath,
   // It becomes the X-Model-Version header: a release name, never free text.

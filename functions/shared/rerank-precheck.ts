@@ -12,7 +12,7 @@ import { normalizeQuery } from './query-text.ts'
 import { ITEM_ID, MAX_CANDIDATES, MAX_HISTORY_INPUT, type Candidate, type RerankRequest } from './rerank-api.ts'
 
 const REQUEST_KEYS = new Set(['query', 'candidates', 'user', 'k', 'mode'])
-const USER_KEYS = new Set(['id', 'history'])
+const USER_KEYS = new Set(['id', 'session', 'history'])
 const CANDIDATE_KEYS = new Set(['id', 'score'])
 const MODES = new Set(['auto', 'edge', 'full'])
 
@@ -24,6 +24,9 @@ function onlyKeys(o: Json, allowed: Set<string>): boolean {
   for (const key in o) if (!allowed.has(key)) return false
   return true
 }
+
+const isOpaqueId = (v: unknown): v is string =>
+  typeof v === 'string' && v.length >= 1 && v.length <= 128 && v.isWellFormed()
 
 const isItemId = (v: unknown): v is string => typeof v === 'string' && ITEM_ID.test(v)
 
@@ -63,10 +66,14 @@ function user(v: unknown): RerankRequest['user'] | null {
   if (v === undefined) return undefined
   if (!isObject(v) || !onlyKeys(v, USER_KEYS)) return null
   const out: NonNullable<RerankRequest['user']> = {}
-  const { id, history } = v
+  const { id, session, history } = v
   if (id !== undefined) {
-    if (typeof id !== 'string' || id.length < 1 || id.length > 128 || !id.isWellFormed()) return null
+    if (!isOpaqueId(id)) return null
     out.id = id
+  }
+  if (session !== undefined) {
+    if (!isOpaqueId(session)) return null
+    out.session = session
   }
   if (history !== undefined) {
     if (!Array.isArray(history) || history.length > MAX_HISTORY_INPUT || !history.every(isItemId)) return null

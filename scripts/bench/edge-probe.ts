@@ -19,6 +19,7 @@ import { Hono } from 'hono'
 import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64'
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus'
 import { AnswerCache } from '../../functions/edge/answer-cache.ts'
+import { impressionOf } from '../../functions/events/impression.ts'
 import { resolveRequest } from '../../functions/edge/resolved-request.ts'
 import { manifest } from '../../functions/edge/artifacts.ts'
 import { edgeConfig, type Bindings } from '../../functions/edge/config.ts'
@@ -144,6 +145,12 @@ async function stepLoops(body: string, env: Bindings, n: number) {
   const head = headOf('kernel')
   const scores = await head.score(features())
   const prebuilt = features()
+  const resolved = await resolve()
+  const answerBody = {
+    items: rankByScore(ids.map((id, i) => ({ id, score: scores[i] }))),
+    path: 'edge' as const,
+    model: manifest.version,
+  }
   const step = async (fn: () => unknown) => median(await timeBlocks(fn, 5 * n, 500))
   return {
     // As functions/http/rerank-input.ts does: the fast path, the schema only where it declines.
@@ -163,6 +170,14 @@ async function stepLoops(body: string, env: Bindings, n: number) {
         path: 'edge',
         model: manifest.version,
       }),
+    ),
+    // After the response (waitUntil): the impression record, from the resolved request and the answer.
+    impression: await step(() =>
+      impressionOf(
+        resolved,
+        { answerId: crypto.randomUUID(), at: Date.now(), cache: 'miss', body: answerBody },
+        config,
+      ),
     ),
   }
 }

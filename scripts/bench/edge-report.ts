@@ -43,6 +43,8 @@ export interface EdgeResults {
   worker?: {
     own_ms_p50: number
     own_ms_p99: number
+    /** Absent in runs from before the event log. */
+    own_without_event_log_ms_p50?: number
     baseline_ms_p50: number
     floor_ms_p50: number
     own_cpu_ms: number | null
@@ -51,6 +53,7 @@ export interface EdgeResults {
   }
   client?: { miniflare: Record<string, RouteFigures>; wrangler_dev: Record<string, RouteFigures> | null }
   own_ms_blocks?: number[]
+  own_without_event_log_ms_blocks?: number[]
   baseline_ms_blocks?: number[]
   floor_ms_blocks?: number[]
   steps_ms?: Record<string, number>

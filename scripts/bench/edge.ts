@@ -241,6 +241,8 @@ async function withCpu(loop: () => Promise<Blocks>): Promise<Blocks> {
 }
 interface ProbePart {
   own: Blocks
+  /** The same, with no event log bound: the impression's cost is the difference. */
+  withoutLog: Blocks
   baseline: Blocks
   floor: Blocks
   steps: Record<string, number>
@@ -269,6 +271,7 @@ async function measureProbe(probeBundle: Bundle): Promise<ProbePart> {
     const post = { method: 'POST', body }
     await probe<Blocks>(url, '/probe/app?n=200', post) // the LRU, the JIT
     const own = await withCpu(() => probe<Blocks>(url, `/probe/app?n=${opts.requests}`, post))
+    const withoutLog = await ownWithoutEventLog(probeBundle)
     const baseline = await withCpu(() => probe<Blocks>(url, `/probe/baseline?n=${opts.requests}`))
     const floor = await withCpu(() => probe<Blocks>(url, `/probe/floor?n=${opts.requests}`, post))
     const steps = await probe<Record<string, number>>(url, `/probe/steps?n=${opts.requests}`, post)
@@ -281,7 +284,19 @@ async function measureProbe(probeBundle: Bundle): Promise<ProbePart> {
         loads[backend].push(
           (await probe<{ first_score_ms: number }>(url, `/probe/load?backend=${backend}`)).first_score_ms,
         )
-    return { own, baseline, floor, steps, platform, heads, peak, loads }
+    return { own, withoutLog, baseline, floor, steps, platform, heads, peak, loads }
+  } finally {
+    await server.dispose()
+  }
+}
+
+/** The same loop on a worker with no EVENTS binding: no answer id's impression is sent. */
+async function ownWithoutEventLog(probeBundle: Bundle): Promise<Blocks> {
+  const server = await serveBundle(probeBundle, { CACHE_TTL_S: '0' }, { eventLog: false })
+  try {
+    const post = { method: 'POST', body }
+    await probe<Blocks>(server.url, '/probe/app?n=200', post)
+    return await probe<Blocks>(server.url, `/probe/app?n=${opts.requests}`, post)
   } finally {
     await server.dispose()
   }
@@ -302,6 +317,8 @@ function results(parts: { client?: ClientPart; cold?: ColdPart; probe?: ProbePar
     worker: probe && {
       own_ms_p50: median(ownMs!),
       own_ms_p99: percentile(ownMs!, 99),
+      // The same worker with no event log bound: own_ms_p50 minus this is what logging costs the answer.
+      own_without_event_log_ms_p50: median(probe.withoutLog.per_request_ms),
       baseline_ms_p50: median(probe.baseline.per_request_ms),
       floor_ms_p50: median(probe.floor.per_request_ms),
       own_cpu_ms: probe.own.cpu_ms_per_request ?? null,
@@ -310,6 +327,7 @@ function results(parts: { client?: ClientPart; cold?: ColdPart; probe?: ProbePar
     },
     client: client && { miniflare: client.miniflare, wrangler_dev: client.wranglerDev ?? null },
     own_ms_blocks: ownMs,
+    own_without_event_log_ms_blocks: probe?.withoutLog.per_request_ms,
     baseline_ms_blocks: probe?.baseline.per_request_ms,
     floor_ms_blocks: probe?.floor.per_request_ms,
     steps_ms: probe?.steps,

@@ -22,8 +22,13 @@ const moduleType = (name: string) =>
   name.endsWith('.js') ? 'ESModule' : name.endsWith('.wasm') ? 'CompiledWasm' : 'Data'
 
 /** Serves a wrangler --outdir bundle (every module it wrote, listed: ORT's glue has a dynamic
- *  import Miniflare cannot follow) with the EMBEDDINGS namespace and `vars`. */
-export async function serveBundle(bundle: Bundle, vars: Record<string, string> = {}): Promise<Served> {
+ *  import Miniflare cannot follow) with the EMBEDDINGS namespace, `vars`, and (`eventLog`) the
+ *  event log's queue as deployed, with nothing consuming it. */
+export async function serveBundle(
+  bundle: Bundle,
+  vars: Record<string, string> = {},
+  { eventLog = true }: { eventLog?: boolean } = {},
+): Promise<Served> {
   const ordered = [bundle.main, ...bundle.files.map((f) => f.name).filter((n) => n !== bundle.main)]
   const mf = new Miniflare(
     convertV4MiniflareOptions({
@@ -31,6 +36,7 @@ export async function serveBundle(bundle: Bundle, vars: Record<string, string> =
       modules: ordered.map((name) => ({ type: moduleType(name), path: join(bundle.dir, name) })),
       compatibilityDate,
       kvNamespaces: { EMBEDDINGS: 'EMBEDDINGS' },
+      ...(eventLog ? { queueProducers: { EVENTS: 'edge-rerank-events' } } : {}),
       // KV from wrangler's local state. The Cache API stores nothing (cacheAPI: false), so no run
       // answers from an earlier one's cache; the bench also sets CACHE_TTL_S=0.
       resourcePersistencePath: join(LOCAL_STATE, 'v3'),

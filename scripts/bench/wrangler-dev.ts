@@ -10,7 +10,11 @@ export interface DevServer {
   stop: () => Promise<void>
 }
 
-export async function startWranglerDev(port: number, vars: Record<string, string> = {}): Promise<DevServer> {
+export async function startWranglerDev(
+  port: number,
+  vars: Record<string, string> = {},
+  { persistTo }: { persistTo?: string } = {},
+): Promise<DevServer> {
   const started = performance.now()
   const args = [
     'wrangler',
@@ -22,6 +26,7 @@ export async function startWranglerDev(port: number, vars: Record<string, string
     '--log-level',
     'warn',
     '--show-interactive-dev-session=false',
+    ...(persistTo ? ['--persist-to', persistTo] : []),
   ]
   for (const [k, v] of Object.entries(vars)) args.push('--var', `${k}:${v}`)
   const child: ChildProcess = spawn('npx', args, {

@@ -1,4 +1,5 @@
 import { Hono } from 'hono'
+import { producerCounts } from '../../events/event-log.ts'
 import { manifest } from '../artifacts.ts'
 import { edgeConfig } from '../config.ts'
 import type { EdgeEnv } from '../env.ts'
@@ -30,5 +31,7 @@ export const healthRoutes = new Hono<EdgeEnv>().get('/healthz', async (c) => {
     },
     head: (({ backend, loaded }) => ({ backend, loaded }))(rerankHead(c.var.heads, config)),
     origin: config.ORIGIN_URL ? { configured: true, breaker: originBreaker(config).state } : { configured: false },
+    // This isolate's producer since it started: a failed send is an event the log lost.
+    events: { logging: c.env.EVENTS !== undefined, ...producerCounts() },
   })
 })

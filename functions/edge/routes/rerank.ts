@@ -2,14 +2,16 @@
  * `POST /v1/rerank` (the contract in docs/api.md) and its GET form for plain CDN caching
  * (`GET /v1/rerank?query=…&candidates=id,id,…[&history=id,…][&k=…][&mode=…]`; no user id in a URL).
  * The handler is thin: validate → resolve (resolved-request.ts) → cache lookup → rerank() → respond
- * (+ cache).
+ * (+ cache), every answer under its own answer id and logged as an impression (functions/events/).
  */
 import { zValidator } from '@hono/zod-validator'
 import { Hono, type Context } from 'hono'
 import { endTime, startTime } from 'hono/timing'
 import { z } from 'zod'
 import { invalid, rerankBody } from '../../http/rerank-input.ts'
-import { objectOf, RerankRequest, type RerankRequestInput } from '../../shared/rerank-api.ts'
+import { EventLog } from '../../events/event-log.ts'
+import { impressionOf, type ServedAnswer } from '../../events/impression.ts'
+import { objectOf, RerankRequest, type RerankRequestInput, type RerankResponse } from '../../shared/rerank-api.ts'
 import { AnswerCache } from '../answer-cache.ts'
 import { manifest } from '../artifacts.ts'
 import { edgeConfig, type EdgeConfig } from '../config.ts'
@@ -17,7 +19,7 @@ import type { EdgeEnv } from '../env.ts'
 import { OriginClient } from '../origin-client.ts'
 import { embeddingStore, originBreaker, rerankHead } from '../parts.ts'
 import { rerank, type RerankDeps } from '../rerank.ts'
-import { resolveRequest } from '../resolved-request.ts'
+import { resolveRequest, type ResolvedRequest } from '../resolved-request.ts'
 import { note } from '../../http/request-log.ts'
 
 const list = (v: string | undefined) => (v === undefined || v === '' ? undefined : v.split(','))
@@ -88,14 +90,18 @@ async function serve(c: Context<EdgeEnv>, req: RerankRequest): Promise<Response>
     const hit = await cache.lookup(resolved)
     if (hit) {
       note(c, { cache: 'HIT', path: hit.headers['X-Rerank-Path'] })
-      return c.body(hit.body, 200, hit.headers)
+      // The shopper saw this list: an impression of its own, under its own answer id.
+      const answerId = logImpression(c, config, resolved, 'hit', () => JSON.parse(hit.body) as RerankResponse)
+      return c.body(withAnswerId(hit.body, answerId), 200, { ...hit.headers, 'X-Answer-Id': answerId })
     }
   } catch (e) {
     note(c, { cache_error: String(e) }) // a cache fault is a miss
   }
 
   const answer = await rerank(resolved, deps(c, config))
+  // Stored without an answer id: every serving of it gets its own.
   const body = JSON.stringify(answer.body)
+  const answerId = logImpression(c, config, resolved, 'miss', () => answer.body)
   const headers: Record<string, string> = {
     'Content-Type': 'application/json',
     'X-Rerank-Path': answer.body.path,
@@ -119,7 +125,35 @@ async function serve(c: Context<EdgeEnv>, req: RerankRequest): Promise<Response>
     degraded: answer.body.degraded ?? [],
     fallback: answer.fallback,
   })
-  return c.body(body, 200, { ...headers, ...cache.missHeaders(resolved, answer.cacheable) })
+  return c.body(withAnswerId(body, answerId), 200, {
+    ...headers,
+    ...cache.missHeaders(resolved, answer.cacheable),
+    'X-Answer-Id': answerId,
+  })
+}
+
+/** The answer's JSON with `answer_id` as its first member (the body is a JSON object). */
+const withAnswerId = (body: string, answerId: string) => `{"answer_id":"${answerId}",${body.slice(1)}`
+
+/**
+ * A new answer id, and the answer logged as an impression under it after the response (the
+ * record is built there, from the resolved request and the answer as served).
+ */
+function logImpression(
+  c: Context<EdgeEnv>,
+  config: EdgeConfig,
+  resolved: ResolvedRequest,
+  cache: ServedAnswer['cache'],
+  served: () => RerankResponse,
+): string {
+  const answerId = crypto.randomUUID()
+  const at = Date.now()
+  const log = new EventLog(c.env.EVENTS)
+  if (log.enabled)
+    c.executionCtx.waitUntil(
+      log.send(async () => [await impressionOf(resolved, { answerId, at, cache, body: served() }, config)]),
+    )
+  return answerId
 }
 
 export const rerankRoutes = new Hono<EdgeEnv>()

@@ -23,8 +23,17 @@ describe('npm run deploy', () => {
   it('--dry-run checks the bundle against the plan and prints the account steps in order', () => {
     const r = deploy(['--dry-run', '--no-origin'])
     expect(r.status).toBe(0)
-    expect(r.out).toMatch(/deploy 1\/7: bundle \d+ KiB, \d+ KiB gzip: fits the Free plan/)
-    const steps = ['wrangler whoami', 'kv namespace create', 'kv:seed -- --remote', 'secret list', 'wrangler deploy']
+    expect(r.out).toMatch(/deploy 1\/8: bundle \d+ KiB, \d+ KiB gzip: fits the Free plan/)
+    const steps = [
+      'wrangler whoami',
+      'kv namespace create',
+      'queues create edge-rerank-events',
+      'r2 bucket create edge-rerank-events',
+      'lifecycle add edge-rerank-events expire-log log/ --expire-days 90',
+      'kv:seed -- --remote',
+      'secret list',
+      'wrangler deploy',
+    ]
     const at = steps.map((s) => r.out.indexOf(s))
     expect(at.every((i) => i > 0)).toBe(true)
     expect([...at].sort((a, b) => a - b)).toEqual(at)
@@ -35,6 +44,6 @@ describe('npm run deploy', () => {
     const r = deploy(['--no-origin'], { HOME: home, XDG_CONFIG_HOME: home, CLOUDFLARE_API_TOKEN: '' })
     expect(r.status).toBe(1)
     expect(r.out).toMatch(/deploy: stopped: wrangler is not logged in: run npx wrangler login/)
-    expect(r.out).not.toMatch(/deploy 4\/7/)
+    expect(r.out).not.toMatch(/deploy 4\/8/)
   })
 })

@@ -1,5 +1,4 @@
 import { mkdirSync, readFileSync, statSync } from 'node:fs'
-import { createServer } from 'node:net'
 import type { Browser, Page } from 'playwright-core'
 import { parse } from 'smol-toml'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -9,6 +8,7 @@ import type { RunningOrigin } from '../../../functions/origin/server.ts'
 import { startWranglerDev, type DevServer } from '../../../scripts/bench/wrangler-dev.ts'
 import { chromiumRunnable, launchChromium } from '../../../scripts/chromium.ts'
 import { ensureSeeded } from '../../../scripts/kv/seed.ts'
+import { freePort } from '../free-port.ts'
 import { syntheticOriginRelease } from '../../../scripts/world/release-world.ts'
 
 // The demo storefront (public/) in a real headless Chromium (Debian's, driven by playwright-core),
@@ -18,19 +18,21 @@ export const SCREENSHOT = '.test-results/demo.png'
 const runnable = chromiumRunnable('the demo storefront test')
 
 const TOKEN = 'demo-test-origin-token'
-/** wrangler.toml's vars, every one passed as a --var (which wins over `.dev.vars`): what a local
- *  `.dev.vars` holds (npm start writes one) changes nothing this page gets. */
-const WRANGLER_VARS = (parse(readFileSync('wrangler.toml', 'utf8')) as { vars: Record<string, string> }).vars
+/** The test's own user-key secret: `.dev.vars` (npm start's) is neither read nor written. The page
+ *  sends its shoppers' histories itself, never a user id, so it reads no stored history. */
+const USER_KEY = { secret: 'edge-rerank-test-user-key', version: 'v1' }
+/** wrangler.toml's vars and the secrets, every one passed as a --var (which wins over `.dev.vars`):
+ *  what a local `.dev.vars` holds (npm start writes one) changes nothing this page gets. */
+const WRANGLER_VARS = {
+  ...(parse(readFileSync('wrangler.toml', 'utf8')) as { vars: Record<string, string> }).vars,
+  USER_KEY_SECRET: USER_KEY.secret,
+  USER_KEY_VERSION: USER_KEY.version,
+  USER_TOKEN_SECRET: 'edge-rerank-test-user-token',
+}
+/** A demo query whose candidates hold many red items, not all of them in its first page. */
+const RED_QUERY = 'jacket'
 /** What the page searches (npm run demo:data): its queries, in the order it offers them. */
 const demo = JSON.parse(readFileSync('public/demo/data.json', 'utf8')) as { queries: { text: string }[] }
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const port = (server.address() as { port: number }).port
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
 
 describe.skipIf(!runnable)('the demo storefront in Chromium', () => {
   let origin: RunningOrigin
@@ -44,16 +46,25 @@ describe.skipIf(!runnable)('the demo storefront in Chromium', () => {
     await page.waitForFunction(
       `document.body.dataset.answered && document.body.dataset.answered !== ${JSON.stringify(previous ?? null)}`,
     )
-    const [query, user, path] = (await page.getAttribute('body', 'data-answered'))!.split('|')
+    const tag = (await page.getAttribute('body', 'data-answered'))!
+    const [query, user, path] = tag.split('|')
     const ids = await page.$$eval('#after li', (lis) => lis.map((li) => li.getAttribute('data-id')))
     const before = await page.$$eval('#before li', (lis) => lis.map((li) => li.getAttribute('data-id')))
-    return { query, user, path, ids, before, tag: `${query}|${user}|${path}` }
+    const colours = await page.$$eval('#after li', (lis) => lis.map((li) => li.getAttribute('data-colour')))
+    return { query, user, path, ids, before, colours, tag }
   }
 
   beforeAll(async () => {
-    // wrangler's local KV and the user-key secret in `.dev.vars` are npm start's: seeding a private
-    // copy would cost minutes a run, and ensureSeeded reseeds only when they hold another release.
-    await ensureSeeded({ target: 'local', models: 'models', world: 'data/worlds/default' })
+    // wrangler's local KV is npm start's: seeding a private copy would cost ~40 s a run (2 cores),
+    // and ensureSeeded reseeds only when it holds another release. Its histories may be keyed under
+    // npm start's secret (anyUserKeys): the page reads none. Seeding it here keys them under USER_KEY.
+    await ensureSeeded({
+      target: 'local',
+      models: 'models',
+      world: 'data/worlds/default',
+      userKey: USER_KEY,
+      anyUserKeys: true,
+    })
     origin = await launchOrigin(
       originConfig({ ORIGIN_TOKEN: TOKEN, PORT: '0' }),
       syntheticOriginRelease('models', 'data/worlds/default'),
@@ -134,6 +145,37 @@ describe.skipIf(!runnable)('the demo storefront in Chromium', () => {
     const a = await answered(last)
     expect(a.query).toBe(demo.queries[1].text)
     expect(await page.isVisible('#notice')).toBe(false)
+  })
+
+  it('three red items clicked: the next search moves red up, and the history row shows them', async () => {
+    let last = (await page.getAttribute('body', 'data-answered'))!
+    await page.selectOption('#user', '')
+    last = (await answered(last)).tag
+    await page.fill('#query', RED_QUERY)
+    await page.click('button[type=submit]')
+    const first = await answered(last)
+    // As a shopper would: click the red items shown, search again, click the red ones now shown.
+    const clicked = new Set<string>()
+    let now = first
+    for (let round = 0; round < 3 && clicked.size < 3; round++) {
+      for (const li of await page.$$('#after li[data-colour=red]')) {
+        const id = (await li.getAttribute('data-id'))!
+        if (clicked.size < 3 && !clicked.has(id)) (await li.click(), clicked.add(id))
+      }
+      await page.waitForFunction(`Number(document.body.dataset.tracked) >= ${clicked.size}`)
+      await page.click('button[type=submit]')
+      now = await answered(now.tag)
+    }
+    const red = (colours: (string | null)[]) => colours.filter((c) => c === 'red').length
+    expect({
+      clicked: clicked.size,
+      picked: (await page.$$('#history svg.picked')).length,
+      red: { before: red(first.colours), after: red(now.colours) },
+    }).toEqual({
+      clicked: 3,
+      picked: 3,
+      red: { before: red(first.colours), after: expect.toSatisfy((n: number) => n > red(first.colours)) },
+    })
   })
 
   it('saves the screenshot the README shows', async () => {
