@@ -151,6 +151,8 @@ async function stepLoops(body: string, env: Bindings, n: number) {
     path: 'edge' as const,
     model: manifest.version,
   }
+  const impression = () =>
+    impressionOf(resolved, { answerId: crypto.randomUUID(), at: Date.now(), cache: 'miss', body: answerBody }, config)
   const step = async (fn: () => unknown) => median(await timeBlocks(fn, 5 * n, 500))
   return {
     // As functions/http/rerank-input.ts does: the fast path, the schema only where it declines.
@@ -171,14 +173,14 @@ async function stepLoops(body: string, env: Bindings, n: number) {
         model: manifest.version,
       }),
     ),
-    // After the response (waitUntil): the impression record, from the resolved request and the answer.
-    impression: await step(() =>
-      impressionOf(
-        resolved,
-        { answerId: crypto.randomUUID(), at: Date.now(), cache: 'miss', body: answerBody },
-        config,
+    // After the response (waitUntil): the impression record, from the resolved request and the answer,
+    impression: await step(impression),
+    // and its send onto the EVENTS queue (Miniflare's local queue here).
+    ...(env.EVENTS && {
+      impression_send: await step(async () =>
+        env.EVENTS!.sendBatch([{ body: await impression(), contentType: 'json' }]),
       ),
-    ),
+    }),
   }
 }
 

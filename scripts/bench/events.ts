@@ -49,6 +49,20 @@ const opts = new Command('bench:events')
   }>()
 
 const BUCKET = 'edge-rerank-events'
+
+/** data/bench/events.json. */
+export interface EventsResults {
+  synthetic: true
+  when: string
+  node: string
+  cpus: number
+  load_before: number
+  options: { sessions: number; concurrency: number; seed: number; consumer_fail_share: number }
+  simulate: SimulateSummary
+  log: Reconciliation
+  drain_s: number
+  consumer: { records: number; records_per_s: number; send_to_r2_ms_p50: number; send_to_r2_ms_p99: number }
+}
 const USER_KEY = { secret: 'edge-rerank-bench-user-key', version: 'v1' }
 const TOKEN_SECRET = 'edge-rerank-bench-user-token'
 
@@ -150,7 +164,7 @@ try {
   await edge.stop()
 }
 const consumer = await consumerTimes(out)
-const results = {
+const results: EventsResults = {
   synthetic: true,
   when: new Date().toISOString(),
   node: process.version,
