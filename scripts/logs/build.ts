@@ -31,6 +31,8 @@ export interface BuildOptions {
   historyTypes?: string[]
   /** Where DuckDB may spill (default: inside `out`). */
   tempDir?: string
+  /** DuckDB's memory limit (default 4GB). */
+  memoryLimit?: string
 }
 
 /** Rows dropped, by reason. */
@@ -147,49 +149,37 @@ async function usableInteractions(c: DuckDBConnection, dropped: Dropped) {
       AND NOT EXISTS (SELECT 1 FROM shown s WHERE s.imp_id = t.answer_id AND s.item_id = t.item_id)`,
   )
   if (notShown) dropped['interaction on an item its answer did not show'] = notShown
-  await c.run(`CREATE TABLE labels AS SELECT answer_id AS imp_id, item_id,
-      true AS click, bool_or(type = 'purchase') AS purchase
-    FROM inter GROUP BY ALL`)
+  await c.run(`CREATE TABLE labels AS SELECT answer_id AS imp_id, item_id, bool_or(type = 'purchase') AS purchase
+    FROM inter GROUP BY answer_id, item_id`)
 }
 
 /** Each impression's history: the user's earlier interactions, distinct items, newest first. */
 async function histories(c: DuckDBConnection, types: string[]) {
   await c.run(`CREATE TABLE hist AS
-    WITH prior AS (
-      SELECT i.event_id AS imp_id, t.item_id, max(t.time) AS last_at
-      FROM imp i JOIN inter t ON t.who = i.who AND t.time < i.time
-      WHERE t.type IN (${types.map(sqlString).join(', ')}) AND t.item_id IN (SELECT id FROM items)
-      GROUP BY i.event_id, t.item_id
-      QUALIFY row_number() OVER (PARTITION BY i.event_id ORDER BY max(t.time) DESC, t.item_id) <= ${HISTORY_MAX})
-    SELECT p.imp_id, list(it.row ORDER BY p.last_at DESC, p.item_id) AS rows
-    FROM prior p JOIN items it ON it.id = p.item_id GROUP BY p.imp_id`)
+    SELECT i.event_id AS imp_id, it.row,
+      (row_number() OVER (PARTITION BY i.event_id ORDER BY max(t.time) DESC, t.item_id) - 1)::INTEGER AS rank
+    FROM imp i JOIN inter t ON t.who = i.who AND t.time < i.time JOIN items it ON it.id = t.item_id
+    WHERE t.type IN (${types.map(sqlString).join(', ')})
+    GROUP BY i.event_id, t.item_id, it.row
+    QUALIFY rank < ${HISTORY_MAX}`)
 }
 
-/** The lists, oldest first: query row, items shown, retrieval scores, labels, history rows. */
-async function readLists(c: DuckDBConnection) {
-  const reader = await c.runAndReadAll(`
-    SELECT i.event_id, epoch_ms(i.time)::DOUBLE AS ms, i.who, i.query_row,
-      list(it.row ORDER BY s.pos) AS items,
-      list(coalesce((SELECT x.score FROM unnest(i.candidates) AS u(x) WHERE x.id = s.item_id LIMIT 1), 'NaN'::DOUBLE) ORDER BY s.pos) AS retrieval,
-      list(coalesce(l.click, false) ORDER BY s.pos) AS click,
-      list(coalesce(l.purchase, false) ORDER BY s.pos) AS purchase,
-      coalesce(any_value(h.rows), []) AS history
-    FROM imp i JOIN shown s ON s.imp_id = i.event_id JOIN items it ON it.id = s.item_id
-    LEFT JOIN labels l ON l.imp_id = i.event_id AND l.item_id = s.item_id
-    LEFT JOIN hist h ON h.imp_id = i.event_id
-    GROUP BY i.event_id, i.time, i.who, i.query_row
-    ORDER BY i.time, i.event_id`)
-  return reader.getRowObjectsJS() as unknown as {
-    event_id: string
-    ms: number
-    who: string
-    query_row: number
-    items: number[]
-    retrieval: number[]
-    click: boolean[]
-    purchase: boolean[]
-    history: number[]
-  }[]
+/** The lists, oldest first: their index, time, user and query row, and how many items each showed. */
+async function orderLists(c: DuckDBConnection) {
+  await c.run(`CREATE TABLE ordered AS
+    SELECT (row_number() OVER (ORDER BY time, event_id) - 1)::INTEGER AS idx, event_id, time, who, query_row, shown::INTEGER AS shown
+    FROM imp`)
+  await c.run(`CREATE TABLE cand AS SELECT i.event_id AS imp_id, x.id AS item_id, any_value(x.score) AS score
+    FROM imp i, unnest(i.candidates) AS u(x) GROUP BY ALL`)
+}
+
+/** Calls `row` for every row of `sql`, chunk by chunk: the result never sits in memory whole. */
+async function eachRow(c: DuckDBConnection, sql: string, row: (values: unknown[][], i: number) => void) {
+  const result = await c.stream(sql)
+  for (let chunk = await result.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await result.fetchChunk()) {
+    const columns = Array.from({ length: chunk.columnCount }, (_, k) => chunk!.getColumnValues(k))
+    for (let i = 0; i < chunk.rowCount; i++) row(columns, i)
+  }
 }
 
 /** The log's files, their bytes and a fingerprint of (path, size) pairs: what the data set was built from. */
@@ -209,7 +199,11 @@ export async function buildFromLog(opts: BuildOptions): Promise<BuildSummary> {
   const files = logFiles(opts.log).filter((f) => !relative(opts.log, f).split('/').includes('dead'))
   if (!files.length) throw new LogBuildError(`${opts.log}: no .ndjson.gz objects (logs:pull writes them)`)
   mkdirSync(opts.out, { recursive: true })
-  const db = await DuckDBInstance.create(':memory:', { temp_directory: opts.tempDir ?? join(opts.out, '.duckdb-tmp') })
+  // A bounded memory: past it, DuckDB spills to the temporary folder.
+  const db = await DuckDBInstance.create(':memory:', {
+    temp_directory: opts.tempDir ?? join(opts.out, '.duckdb-tmp'),
+    memory_limit: opts.memoryLimit ?? '4GB',
+  })
   const c = await db.connect()
   const dropped: Dropped = {}
   try {
@@ -222,9 +216,10 @@ export async function buildFromLog(opts: BuildOptions): Promise<BuildSummary> {
     await usableImpressions(c, dropped)
     await usableInteractions(c, dropped)
     await histories(c, opts.historyTypes ?? ['click', 'add_to_cart', 'purchase'])
-    const lists = await readLists(c)
-    if (!lists.length) throw new LogBuildError(`${opts.log}: no impression is usable (${JSON.stringify(dropped)})`)
-    const written = writeArrays(opts, lists)
+    await orderLists(c)
+    if (!(await count(c, 'SELECT count(*) FROM ordered')))
+      throw new LogBuildError(`${opts.log}: no impression is usable (${JSON.stringify(dropped)})`)
+    const written = await writeArrays(c, opts)
     const summary: BuildSummary = {
       kind: 'edge-rerank log data set',
       version: 1,
@@ -242,42 +237,55 @@ export async function buildFromLog(opts: BuildOptions): Promise<BuildSummary> {
   }
 }
 
-type List = Awaited<ReturnType<typeof readLists>>[number]
-
 /** The arrays, in the world's file names and layout; one history row per list (as of its time). */
-function writeArrays(opts: BuildOptions, lists: List[]) {
+async function writeArrays(c: DuckDBConnection, opts: BuildOptions) {
   const { catalog, out } = opts
   const split = opts.split ?? { train: 0.8, valid: 0.1 }
-  const S = lists.length
+  const S = await count(c, 'SELECT count(*) FROM ordered')
+  const C = await count(c, 'SELECT sum(shown) FROM ordered')
   const nTrain = Math.floor(S * split.train)
   const nValid = Math.floor(S * split.valid)
-  const C = lists.reduce((n, l) => n + l.items.length, 0)
   const session = new Int32Array(S * 4)
   const offset = new Int32Array(S + 1)
+  const times = new Float64Array(S)
+  const users = new Set<string>()
+  let r = 0
+  await eachRow(c, 'SELECT idx, epoch_ms(time)::DOUBLE, who, query_row, shown FROM ordered ORDER BY idx', (v, i) => {
+    const s = v[0][i] as number
+    // The list's own history row: its user column points at it.
+    session.set([s, v[3][i] as number, s < nTrain ? 0 : s < nTrain + nValid ? 1 : 2, v[4][i] as number], s * 4)
+    offset[s] = r
+    r += v[4][i] as number
+    times[s] = v[1][i] as number
+    users.add(v[2][i] as string)
+  })
+  offset[S] = r
   const candItem = new Int32Array(C)
   const candRetrieval = new Float32Array(C)
   const candClick = new Uint8Array(C)
   const candPurchase = new Uint8Array(C)
+  let k = 0
+  await eachRow(
+    c,
+    `SELECT it.row, coalesce(cd.score, 'NaN'::DOUBLE), l.item_id IS NOT NULL, coalesce(l.purchase, false)
+    FROM ordered o JOIN shown s ON s.imp_id = o.event_id JOIN items it ON it.id = s.item_id
+    LEFT JOIN cand cd ON cd.imp_id = o.event_id AND cd.item_id = s.item_id
+    LEFT JOIN labels l ON l.imp_id = o.event_id AND l.item_id = s.item_id
+    ORDER BY o.idx, s.pos`,
+    (v, i) => {
+      candItem[k] = v[0][i] as number
+      candRetrieval[k] = v[1][i] as number
+      candClick[k] = v[2][i] ? 1 : 0
+      candPurchase[k] = v[3][i] ? 1 : 0
+      k++
+    },
+  )
   const history = new Int32Array(S * HISTORY_MAX).fill(-1)
-  let r = 0
-  let clicks = 0
-  let purchases = 0
-  lists.forEach((l, s) => {
-    // The list's own history row: its user column points at it.
-    session.set([s, l.query_row, s < nTrain ? 0 : s < nTrain + nValid ? 1 : 2, l.items.length], s * 4)
-    offset[s] = r
-    l.items.forEach((item, k) => {
-      candItem[r] = item
-      candRetrieval[r] = l.retrieval[k]
-      candClick[r] = l.click[k] || l.purchase[k] ? 1 : 0
-      candPurchase[r] = l.purchase[k] ? 1 : 0
-      clicks += candClick[r]
-      purchases += candPurchase[r]
-      r++
-    })
-    history.set(l.history.slice(0, HISTORY_MAX), s * HISTORY_MAX)
-  })
-  offset[S] = r
+  await eachRow(
+    c,
+    'SELECT o.idx, h.rank, h.row FROM ordered o JOIN hist h ON h.imp_id = o.event_id',
+    (v, i) => (history[(v[0][i] as number) * HISTORY_MAX + (v[1][i] as number)] = v[2][i] as number),
+  )
   const N = catalog.ids.length
   const Q = catalog.queries.length
   const arrays: [string, Int32Array | Float32Array | Uint8Array, number[]][] = [
@@ -301,17 +309,18 @@ function writeArrays(opts: BuildOptions, lists: List[]) {
   writeFileSync(join(out, 'items.jsonl'), catalog.ids.map((id) => JSON.stringify({ id })).join('\n') + '\n')
   writeFileSync(join(out, 'queries.jsonl'), catalog.queries.map((text) => JSON.stringify({ text })).join('\n') + '\n')
   const iso = (ms: number) => new Date(ms).toISOString()
+  const sum = (a: Uint8Array) => a.reduce((n, x) => n + x, 0)
   return {
     lists: { train: nTrain, valid: nValid, test: S - nTrain - nValid },
     candidates: C,
-    labels: { clicks, purchases },
+    labels: { clicks: sum(candClick), purchases: sum(candPurchase) },
     time: {
-      from: iso(lists[0].ms),
-      to: iso(lists[S - 1].ms),
-      valid_from: iso(lists[Math.min(nTrain, S - 1)].ms),
-      test_from: iso(lists[Math.min(nTrain + nValid, S - 1)].ms),
+      from: iso(times[0]),
+      to: iso(times[S - 1]),
+      valid_from: iso(times[Math.min(nTrain, S - 1)]),
+      test_from: iso(times[Math.min(nTrain + nValid, S - 1)]),
     },
-    counts: { items: N, queries: Q, sessions: S, candidates: C, users: new Set(lists.map((l) => l.who)).size },
+    counts: { items: N, queries: Q, sessions: S, candidates: C, users: users.size },
     files,
   }
 }
