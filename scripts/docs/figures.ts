@@ -15,6 +15,7 @@ import { renderEdgeBench, type EdgeResults } from '../bench/edge-report.ts'
 import type { WorldFigures } from '../bench/world.ts'
 import type { EmbedRun } from '../bench/embed.ts'
 import type { EventsResults } from '../bench/events.ts'
+import type { LogsRun } from '../bench/logs.ts'
 import { median } from '../bench/stats.ts'
 import { formatTable, type Evaluation } from '../evaluate/evaluate.ts'
 import { BASELINES } from '../evaluate/rankers.ts'
@@ -31,6 +32,7 @@ export const PAGES = [
   'docs/operations.md',
   'docs/catalog.md',
   'docs/events.md',
+  'docs/data.md',
 ]
 
 interface OriginRun {
@@ -69,9 +71,19 @@ interface EmbedResults {
   median_items_per_s: number
 }
 
+interface LogsResults {
+  when: string
+  node: string
+  cpus: number
+  load_before: number
+  duckdb_memory_limit: string
+  runs: LogsRun[]
+}
+
 interface Sources {
   world: WorldResults
   events: EventsResults
+  logs: LogsResults
   embed: EmbedResults
   edge: EdgeResults
   origin: OriginResults
@@ -114,6 +126,7 @@ function readSources(): Sources {
   return {
     world: json<WorldResults>('data/bench/world.json'),
     events: json<EventsResults>('data/bench/events.json'),
+    logs: json<LogsResults>('data/bench/logs.json'),
     embed: json<EmbedResults>('data/bench/embed.json'),
     edge: json<EdgeResults>('data/bench/edge.json'),
     origin: json<OriginResults>('data/bench/origin.json'),
@@ -550,7 +563,23 @@ function eventsBench({ events: e }: Sources): string {
   ].join('\n')
 }
 
+/** logs:build at growing log sizes. */
+function logsScale({ logs }: Sources): string {
+  const mb = (x: number) => n(Math.round(x))
+  return [
+    `\`npm run bench:logs\` (${logs.when.slice(0, 10)}, this ${logs.cpus}-core machine, Node ${logs.node}, DuckDB held to ${logs.duckdb_memory_limit}; \`data/bench/logs.json\`), SYNTHETIC logs:`,
+    '',
+    '| impressions | records | log (gzip) | seconds | records/s | peak memory |',
+    '|---|---|---|---|---|---|',
+    ...logs.runs.map(
+      (r) =>
+        `| ${n(r.impressions)} | ${n(r.records)} | ${mb(r.log_mb)} MB | ${r.seconds.toFixed(0)} | ${n(Math.round(r.records_per_s))} | ${n(Math.round(r.peak_rss_mb))} MB |`,
+    ),
+  ].join('\n')
+}
+
 export const BLOCKS: Record<string, (s: Sources) => string> = {
+  'logs-scale': logsScale,
   'events-bench': eventsBench,
   'training-time': trainingTime,
   'world-sizes': worldSizes,

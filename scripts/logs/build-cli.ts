@@ -18,13 +18,14 @@ const opts = new Command('logs:build')
   )
   .requiredOption('--out <dir>', 'where the data set goes')
   .option('--models <dir>', 'the release whose tower widths the catalog must have', 'models')
+  .option('--memory-limit <size>', "DuckDB's memory limit (it spills to disk past it)", '4GB')
   .parse()
-  .opts<{ log: string; catalog: string; out: string; models: string }>()
+  .opts<{ log: string; catalog: string; out: string; models: string; memoryLimit: string }>()
 
 try {
   const { widths } = releaseTowers(readReleaseManifest(opts.models).models, opts.models)
   const catalog = readCatalog(opts.catalog, widths)
-  const s = await buildFromLog({ log: opts.log, catalog, out: opts.out })
+  const s = await buildFromLog({ log: opts.log, catalog, out: opts.out, memoryLimit: opts.memoryLimit })
   const used = s.lists.train + s.lists.valid + s.lists.test
   console.log(`logs:build: ${opts.log} + ${opts.catalog} → ${opts.out} in ${s.seconds.toFixed(1)} s`)
   console.table({

@@ -5,6 +5,8 @@
 import { Command } from 'commander'
 import { positiveInteger } from '../cli-options.ts'
 import { exportWorldLog } from './export-log.ts'
+import { readReleaseManifest } from '../../functions/release/release.ts'
+import { releaseWorld } from './release-world.ts'
 import { loadWorld } from './store.ts'
 
 const opts = new Command('world:log')
@@ -15,7 +17,11 @@ const opts = new Command('world:log')
   .parse()
   .opts<{ out: string; world: string; sessions?: number }>()
 
-const world = loadWorld(opts.world)
+// The release's own world is generated when missing; another is read as it is.
+const world =
+  opts.world === 'data/worlds/default'
+    ? releaseWorld({ manifest: readReleaseManifest('models') }, opts.world)
+    : loadWorld(opts.world)
 const n = exportWorldLog(opts.world, world, opts.out, opts.sessions)
 console.log(
   `world:log: ${n.sessions} SYNTHETIC sessions → ${opts.out}/log (${n.impressions} impressions, ${n.events} events, ` +

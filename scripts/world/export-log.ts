@@ -3,7 +3,9 @@
  * `npm run embed`'s format, and its sessions as the event log the edge writes — each session an
  * impression (the world's logging policy: the search engine's order, shown as retrieved), its clicks
  * and purchases as events at their displayed positions, and each user's fixed history as clicks
- * before the log starts. One session a minute from `start`, so the log's order is the world's.
+ * before the log starts. One session every ten seconds from `WORLD_LOG_START`, so the log's order is the
+ * world's. Asked for more sessions than the world has, it goes round again (later in time, new ids):
+ * a log of any size for measuring `logs:build`.
  *
  *   npm run world:log -- --out data/sets/world [--world data/worlds/default] [--sessions N]
  */
@@ -22,7 +24,7 @@ import { SESSION, SESSION_COLS, type World } from './world.ts'
 
 /** When the world's log begins, and how far apart its sessions are. */
 export const WORLD_LOG_START = Date.parse('2026-01-01T00:00:00Z')
-const SESSION_GAP_MS = 60_000
+const SESSION_GAP_MS = 10_000
 /** The world's users' histories predate the log: their newest item an hour before it, then one an hour. */
 const HISTORY_GAP_MS = 3_600_000
 /** Events of a history have no answer: this id marks them (they build histories, never labels). */
@@ -79,23 +81,24 @@ function interaction(
 }
 
 /** Session `s` as the edge would have logged it: its impression, then its clicks and purchases. */
-function sessionRecords(world: World, s: number): LogRecord[] {
+function sessionRecords(world: World, n: number): LogRecord[] {
+  const s = n % world.sessions.count
   const row = s * SESSION_COLS
   const user = world.sessions.table[row + SESSION.user]
   const query = world.sessions.table[row + SESSION.query]
-  const at = WORLD_LOG_START + s * SESSION_GAP_MS
-  const answerId = `w-${s}`
+  const at = WORLD_LOG_START + n * SESSION_GAP_MS
+  const answerId = `w-${n}`
   const candidates: ImpressionRecord['candidates'] = []
   const events: LogRecord[] = []
   for (let r = world.sessions.offset[s], k = 0; r < world.sessions.offset[s + 1]; r++, k++) {
     const item = world.candidates.item[r]
     candidates.push({ id: world.items.meta[item].id, score: world.candidates.retrieval[r] })
-    // A tenth of a second per position: every event of a list comes before the next session.
-    const time = iso(at + (k + 1) * 100)
+    // 30 ms per position: every event of a list comes before the next session.
+    const time = iso(at + (k + 1) * 30)
     if (world.candidates.click[r])
-      events.push(interaction(world, user, `c-${s}-${k}`, 'click', answerId, item, k + 1, time))
+      events.push(interaction(world, user, `c-${n}-${k}`, 'click', answerId, item, k + 1, time))
     if (world.candidates.purchase[r])
-      events.push(interaction(world, user, `p-${s}-${k}`, 'purchase', answerId, item, k + 1, time))
+      events.push(interaction(world, user, `p-${n}-${k}`, 'purchase', answerId, item, k + 1, time))
   }
   const impression: ImpressionRecord = {
     schema: LOG_SCHEMA,
@@ -122,7 +125,8 @@ function sessionRecords(world: World, s: number): LogRecord[] {
   return [impression, ...events]
 }
 
-/** Writes `<out>/catalog/` and `<out>/log/` (one object per hour, as the consumer writes them). */
+/** Writes `<out>/catalog/` and `<out>/log/` (one object per hour, as the consumer writes them), an
+ *  hour at a time: a log of any length passes through memory an hour's worth at once. */
 export function exportWorldLog(
   worldDir: string,
   world: World,
@@ -131,6 +135,18 @@ export function exportWorldLog(
 ): ExportedLog {
   writeWorldCatalog(worldDir, join(out, 'catalog'))
   const byHour = new Map<string, string[]>()
+  let objects = 0
+  /** Writes every hour before `before` (every hour, without it): `dt=…/hour=…` sorts as time does. */
+  const flush = (before?: string) => {
+    for (const [part, lines] of byHour) {
+      if (before !== undefined && part >= before) continue
+      const dir = join(out, 'log', 'log', part)
+      mkdirSync(dir, { recursive: true })
+      writeFileSync(join(dir, 'world.ndjson.gz'), gzipSync(lines.join('\n') + '\n'))
+      byHour.delete(part)
+      objects++
+    }
+  }
   const add = (r: LogRecord) => {
     const part = partitionOf(r)
     let lines = byHour.get(part)
@@ -143,17 +159,15 @@ export function exportWorldLog(
       add(e)
       historyCount++
     }
+  flush()
   let events = 0
-  const n = Math.min(sessions, world.sessions.count)
-  for (let s = 0; s < n; s++) {
-    const records = sessionRecords(world, s)
+  for (let n = 0; n < sessions; n++) {
+    const records = sessionRecords(world, n)
     records.forEach(add)
     events += records.length - 1
+    // Sessions come in time order: every hour before this session's impression is complete.
+    if (byHour.size > 1) flush(partitionOf(records[0]))
   }
-  for (const [part, lines] of byHour) {
-    const dir = join(out, 'log', 'log', part)
-    mkdirSync(dir, { recursive: true })
-    writeFileSync(join(dir, 'world.ndjson.gz'), gzipSync(lines.join('\n') + '\n'))
-  }
-  return { sessions: n, impressions: n, events, historyEvents: historyCount, objects: byHour.size }
+  flush()
+  return { sessions, impressions: sessions, events, historyEvents: historyCount, objects }
 }
