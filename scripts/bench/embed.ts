@@ -7,13 +7,14 @@
  *   npm run bench:embed                       six runs over data/worlds/default
  *   npm run bench:embed -- --runs 3
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { cpus, loadavg, tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { Command } from 'commander'
 import { positiveInteger } from '../cli-options.ts'
 import { embedCatalog } from '../embed/embed.ts'
 import { writeWorldCatalog } from '../embed/world-catalog.ts'
+import { benchHeader, writeBenchResults } from './results-file.ts'
 import { median } from './stats.ts'
 
 const opts = new Command('bench:embed')
@@ -30,7 +31,7 @@ export interface EmbedRun {
   items_per_s: number
 }
 
-const loadBefore = loadavg()[0]
+const header = benchHeader()
 const dir = mkdtempSync(join(tmpdir(), 'bench-embed-'))
 try {
   const catalog = join(dir, 'catalog')
@@ -45,29 +46,16 @@ try {
   }
   const rate = median(runs.map((r) => r.items_per_s))
   console.log(`bench:embed: median ${rate.toFixed(0)} items/s over ${runs.length} runs`)
-  mkdirSync(dirname(opts.json), { recursive: true })
-  writeFileSync(
-    opts.json,
-    JSON.stringify(
-      {
-        synthetic: true,
-        when: new Date().toISOString(),
-        node: process.version,
-        cpus: cpus().length,
-        /** The 1-minute load average as the runs began: other work on the machine. */
-        load_before: loadBefore,
-        world: opts.world,
-        catalog: { items, queries },
-        /** What each run wrote: records to put and the bulk files. */
-        output,
-        batch: opts.batch,
-        runs,
-        median_items_per_s: rate,
-      },
-      null,
-      2,
-    ) + '\n',
-  )
+  writeBenchResults(opts.json, {
+    ...header(),
+    world: opts.world,
+    catalog: { items, queries },
+    /** What each run wrote: records to put and the bulk files. */
+    output,
+    batch: opts.batch,
+    runs,
+    median_items_per_s: rate,
+  })
   console.log(`wrote ${opts.json}`)
 } finally {
   rmSync(dir, { recursive: true, force: true })

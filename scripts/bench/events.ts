@@ -8,9 +8,8 @@
  *   npm run bench:events                                   20,000 sessions, a tenth of the batches failing
  *   npm run bench:events -- --sessions 2000 --fail-share 0
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
-import { cpus, loadavg } from 'node:os'
-import { dirname, join } from 'node:path'
+import { rmSync } from 'node:fs'
+import { join } from 'node:path'
 import { Command } from 'commander'
 import { readReleaseManifest } from '../../functions/release/release.ts'
 import { nonNegativeInteger, positiveInteger } from '../cli-options.ts'
@@ -21,6 +20,7 @@ import { expectedIds, reconcile, type Reconciliation } from '../simulate/record.
 import { ShopperWorld } from '../simulate/shopper.ts'
 import { simulate, type SimulateSummary } from '../simulate/simulate.ts'
 import { releaseWorld } from '../world/release-world.ts'
+import { benchHeader, writeBenchResults } from './results-file.ts'
 import { percentile } from './stats.ts'
 import { startWranglerDev } from './wrangler-dev.ts'
 
@@ -121,7 +121,7 @@ async function consumerTimes(out: string) {
   }
 }
 
-const loadBefore = loadavg()[0]
+const header = benchHeader()
 const world = new ShopperWorld(releaseWorld({ manifest: readReleaseManifest('models') }, 'data/worlds/default'))
 await ensureSeeded({
   target: 'local',
@@ -165,11 +165,7 @@ try {
 }
 const consumer = await consumerTimes(out)
 const results: EventsResults = {
-  synthetic: true,
-  when: new Date().toISOString(),
-  node: process.version,
-  cpus: cpus().length,
-  load_before: loadBefore,
+  ...header(),
   options: {
     sessions: opts.sessions,
     concurrency: opts.concurrency,
@@ -183,8 +179,7 @@ const results: EventsResults = {
   consumer,
 }
 console.log(JSON.stringify(results, null, 2))
-mkdirSync(dirname(opts.json), { recursive: true })
-writeFileSync(opts.json, JSON.stringify(results, null, 2) + '\n')
+writeBenchResults(opts.json, results)
 if (drained.check.missing > 0) {
   console.error(`bench:events: ${drained.check.missing} of ${drained.check.expected} records never reached the log`)
   process.exit(1)

@@ -8,11 +8,12 @@
  *   npm run bench:logs -- --impressions 30000,120000
  */
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { cpus, loadavg, tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { Command } from 'commander'
 import type { BuildSummary } from '../logs/build.ts'
+import { benchHeader, writeBenchResults } from './results-file.ts'
 import { logFiles } from '../logs/pull.ts'
 
 const opts = new Command('bench:logs')
@@ -43,7 +44,7 @@ function timed(args: string[]): { seconds: number; peakMb: number } {
   return { seconds: (performance.now() - started) / 1000, peakMb: kb / 1024 }
 }
 
-const loadBefore = loadavg()[0]
+const header = benchHeader()
 const runs: LogsRun[] = []
 for (const impressions of opts.impressions.split(',').map(Number)) {
   const dir = mkdtempSync(join(opts.dir, 'bench-logs-'))
@@ -81,20 +82,4 @@ for (const impressions of opts.impressions.split(',').map(Number)) {
     rmSync(dir, { recursive: true, force: true })
   }
 }
-mkdirSync(dirname(opts.json), { recursive: true })
-writeFileSync(
-  opts.json,
-  JSON.stringify(
-    {
-      synthetic: true,
-      when: new Date().toISOString(),
-      node: process.version,
-      cpus: cpus().length,
-      load_before: loadBefore,
-      duckdb_memory_limit: opts.memoryLimit,
-      runs,
-    },
-    null,
-    2,
-  ) + '\n',
-)
+writeBenchResults(opts.json, { ...header(), duckdb_memory_limit: opts.memoryLimit, runs })

@@ -554,7 +554,7 @@ function eventsBench({ events: e }: Sources): string {
     '| | |',
     '|---|---|',
     `| answers received (each an impression) | ${n(s.answers)} (${n(s.passthrough)} passthrough) |`,
-    `| events sent | ${n(s.events_sent)}: ${n(s.clicks)} clicks, ${n(s.purchases)} purchases (${s.ctr.toFixed(2)} clicks per answer, ${s.purchases_per_session.toFixed(2)} purchases per session) |`,
+    `| events sent | ${n(s.events_sent)}: ${n(s.clicks)} clicks, ${n(s.purchases)} purchases (${s.ctr.toFixed(2)} clicks per answer, ${s.purchases_per_session.toFixed(2)} purchases per session${s.purchases_per_session_ci95 ? `, 95 % interval over ${n(s.users)} users ${s.purchases_per_session_ci95.map((x) => x.toFixed(2)).join('–')}` : ''}) |`,
     `| the log, against the simulator's record | ${n(e.log.found)} of ${n(e.log.expected)} records found, ${n(e.log.missing)} missing, ${n(e.log.duplicates)} duplicates, ${n(e.log.dead)} under \`dead/\` |`,
     `| through the consumer | ${n(Math.round(e.consumer.records_per_s))} records/s, from the first record taken to the last object stored, as fast as they came: the simulator sent ${n(Math.round(e.log.expected / s.seconds))} records/s, so this is its rate, not the consumer's ceiling |`,
     `| from the edge taking a record to R2 storing it | p50 ${n(Math.round(e.consumer.send_to_r2_ms_p50))} ms, p99 ${n(Math.round(e.consumer.send_to_r2_ms_p99))} ms |`,

@@ -46,6 +46,10 @@ export interface SimulateSummary {
   /** Clicks per answer. */
   ctr: number
   purchases_per_session: number
+  /** 95 % interval of purchases per session, with users as the unit (a ratio estimator over users). */
+  purchases_per_session_ci95: [number, number]
+  /** Distinct users among the sessions. */
+  users: number
   latency_ms_p50: number
   latency_ms_p99: number
   seconds: number
@@ -63,6 +67,8 @@ function drawSessions(world: ShopperWorld, n: number, seed: number, split?: Spli
 }
 
 interface Tally {
+  /** Per user: sessions shopped and purchases made. */
+  byUser: Map<string, { sessions: number; purchases: number }>
   answers: number
   passthrough: number
   sent: number
@@ -81,6 +87,9 @@ async function shopOnce(
   record: WriteStream | undefined,
 ) {
   const userId = world.world.users.meta[s.user].id
+  const mine = tally.byUser.get(userId) ?? { sessions: 0, purchases: 0 }
+  tally.byUser.set(userId, mine)
+  mine.sessions++
   const history = Array.from(
     world.world.users.history.subarray(
       s.user * world.world.config.historyMax,
@@ -133,15 +142,39 @@ async function shopOnce(
   tally.failed += sent.failed
   for (const e of events) {
     if (e.type === 'click') tally.clicks++
-    else tally.purchases++
+    else (tally.purchases++, mine.purchases++)
     record?.write(JSON.stringify({ kind: 'event', ...e, delivered: sent.failed === 0 }) + '\n')
   }
+}
+
+/**
+ * A 95 % normal interval of Σ purchases / Σ sessions with users as the unit: a user's sessions are
+ * not independent draws, so the variance is the ratio estimator's over users (the delta method).
+ */
+export function ratioInterval(users: { sessions: number; purchases: number }[]): [number, number] {
+  const n = users.length
+  const sessions = users.reduce((a, u) => a + u.sessions, 0)
+  if (n < 2 || sessions === 0) return [Number.NaN, Number.NaN]
+  const r = users.reduce((a, u) => a + u.purchases, 0) / sessions
+  const meanSessions = sessions / n
+  const residual = users.reduce((a, u) => a + (u.purchases - r * u.sessions) ** 2, 0) / (n - 1)
+  const se = Math.sqrt(residual / n) / meanSessions
+  return [r - 1.96 * se, r + 1.96 * se]
 }
 
 export async function simulate(world: ShopperWorld, opts: SimulateOptions): Promise<SimulateSummary> {
   const sessions = drawSessions(world, opts.sessions, opts.seed, opts.split)
   const record = opts.record ? createWriteStream(opts.record) : undefined
-  const tally: Tally = { answers: 0, passthrough: 0, sent: 0, failed: 0, clicks: 0, purchases: 0, latency: [] }
+  const tally: Tally = {
+    byUser: new Map(),
+    answers: 0,
+    passthrough: 0,
+    sent: 0,
+    failed: 0,
+    clicks: 0,
+    purchases: 0,
+    latency: [],
+  }
   const started = performance.now()
   let next = 0
   let done = 0
@@ -169,6 +202,8 @@ export async function simulate(world: ShopperWorld, opts: SimulateOptions): Prom
     purchases: tally.purchases,
     ctr: tally.answers ? tally.clicks / tally.answers : 0,
     purchases_per_session: sessions.length ? tally.purchases / sessions.length : 0,
+    purchases_per_session_ci95: ratioInterval([...tally.byUser.values()]),
+    users: tally.byUser.size,
     latency_ms_p50: percentile(tally.latency, 50),
     latency_ms_p99: percentile(tally.latency, 99),
     seconds: (performance.now() - started) / 1000,
